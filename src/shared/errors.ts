@@ -1,0 +1,95 @@
+/**
+ * Phoenix's small typed error hierarchy. Callers branch on the class (or `code`),
+ * never on message text. HTTP mapping happens in one place (server/), later.
+ */
+
+export type ErrorCode =
+  | 'validation'
+  | 'not_found'
+  | 'conflict'
+  | 'illegal_transition'
+  | 'external_service'
+  | 'unsupported'
+  | 'platform';
+
+export abstract class PhoenixError extends Error {
+  abstract readonly code: ErrorCode;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Where in a user's file a problem sits. Lines and columns are 1-based. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export interface ValidationIssue {
+  location: SourceLocation;
+  /** Dotted key path, e.g. `phases.build.on-failure`. Empty for the document itself. */
+  key: string;
+  message: string;
+}
+
+export function formatIssue(issue: ValidationIssue): string {
+  const { file, line, column } = issue.location;
+  const key = issue.key === '' ? '' : ` ${issue.key}:`;
+  return `${file}:${line}:${column}:${key} ${issue.message}`;
+}
+
+/** A user-supplied file or value is malformed. Carries every issue found, not just the first. */
+export class ValidationError extends PhoenixError {
+  readonly code = 'validation';
+
+  constructor(
+    readonly issues: readonly ValidationIssue[],
+    options?: { cause?: unknown },
+  ) {
+    super(issues.map(formatIssue).join('\n'), options);
+  }
+}
+
+/** Valid input that asks for something Phoenix cannot honour (yet); refused before anything runs. */
+export class UnsupportedError extends PhoenixError {
+  readonly code = 'unsupported';
+
+  constructor(
+    readonly issues: readonly ValidationIssue[],
+    options?: { cause?: unknown },
+  ) {
+    super(issues.map(formatIssue).join('\n'), options);
+  }
+}
+
+export class NotFoundError extends PhoenixError {
+  readonly code = 'not_found';
+}
+
+export class ConflictError extends PhoenixError {
+  readonly code = 'conflict';
+}
+
+export class IllegalTransitionError extends PhoenixError {
+  readonly code = 'illegal_transition';
+
+  constructor(
+    readonly entity: string,
+    readonly from: string,
+    readonly to: string,
+  ) {
+    super(`${entity}: illegal transition from ${from} to ${to}`);
+  }
+}
+
+export class ExternalServiceError extends PhoenixError {
+  readonly code = 'external_service';
+}
+
+/** Phoenix itself failed (a process could not start, a disk write failed), not the user's code. */
+export class PlatformError extends PhoenixError {
+  readonly code = 'platform';
+}
