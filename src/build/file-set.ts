@@ -1,4 +1,4 @@
-import { lstat, readlink, realpath } from 'node:fs/promises';
+import { lstat, readlink, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, normalize, posix, relative, sep } from 'node:path';
 import fg from 'fast-glob';
 
@@ -54,14 +54,17 @@ export async function matchFiles(root: string, spec: FileSetSpec): Promise<Match
     if (reason !== undefined) throw new PathEscapeError(pattern, reason);
   }
   const bases = await baseDirectories(realRoot, spec.baseDirectory);
-  const matched = new Map<string, MatchedFile>();
+  const matched: MatchedFile[] = [];
   for (const base of bases) {
     const entries = await fg(
       spec.files.map((pattern) => stripDotSlash(pattern)),
       {
         cwd: base,
         dot: true,
-        onlyFiles: true,
+        // With followSymbolicLinks off, fast-glob reports a link as neither file nor folder;
+        // take every entry, mark folders, and drop them, so links reach describe().
+        onlyFiles: false,
+        markDirectories: true,
         followSymbolicLinks: false,
         ignore: (spec.excludePaths ?? []).map(stripDotSlash),
         unique: true,
@@ -69,12 +72,14 @@ export async function matchFiles(root: string, spec: FileSetSpec): Promise<Match
     );
     entries.sort();
     for (const entry of entries) {
-      const absolutePath = join(base, entry);
-      const file = await describe(realRoot, absolutePath, entry, spec);
-      matched.set(file.outputPath, file);
+      if (entry.endsWith('/')) continue;
+      const file = await describe(realRoot, join(base, entry), entry, spec);
+      if (file !== undefined) matched.push(file);
     }
   }
-  return [...matched.values()];
+  // Two base directories may hold the same relative path: both are returned, and callers
+  // that write to one output folder decide whether that is a conflict.
+  return matched;
 }
 
 async function describe(
@@ -82,7 +87,7 @@ async function describe(
   absolutePath: string,
   entry: string,
   spec: FileSetSpec,
-): Promise<MatchedFile> {
+): Promise<MatchedFile | undefined> {
   const outputPath = spec.discardPaths ? posix.basename(entry) : entry;
   const stats = await lstat(absolutePath);
   if (stats.isSymbolicLink()) {
@@ -95,6 +100,9 @@ async function describe(
         `is a symbolic link to ${target}, outside the build's source folder`,
       );
     }
+    // A link to a folder is not followed (a link cycle would never end); its files are
+    // selected through their real path when the patterns reach it.
+    if ((await stat(target)).isDirectory()) return undefined;
     return { absolutePath: target, outputPath };
   }
   return { absolutePath, outputPath };
