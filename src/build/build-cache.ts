@@ -11,61 +11,18 @@ import {
   stat,
   writeFile,
 } from 'node:fs/promises';
-import { isAbsolute, join, posix } from 'node:path';
-import fg from 'fast-glob';
+import { join } from 'node:path';
 import { z } from 'zod';
 import type { CacheSpec } from '../config/buildspec.js';
-import { PhoenixError, PlatformError, type SourceLocation } from '../shared/errors.js';
+import { PlatformError } from '../shared/errors.js';
 import type { CacheOutcome, CacheResult } from './build-result.js';
-import { isInside } from './file-set.js';
-
-/**
- * CodeBuild's `cache:` section on one machine. Phoenix caches whole folders: each path's
- * leading non-glob part (`node_modules/**\/*` → `node_modules`), relative to the build's
- * source folder, or to its own HOME for `~/…` and `$HOME/…`.
- *
- * Layout below `directory` (one per project):
- *   entries/<id>/entry.json   key, version, savedAt, size, archives
- *   entries/<id>/source.tar   cached folders of the source folder (uncompressed, relative)
- *   entries/<id>/home.tar     cached folders of the build's HOME
- *   tmp/<unique>/             staging; renaming it into entries/ is the commit
- *
- * An entry is visible only once complete, so a crash never leaves a cache that matches.
- * Concurrent builds may save and restore at once: a keyed entry's name derives from its key
- * (the first rename wins, later ones are no-ops), the unkeyed default cache gets a fresh
- * name each save and older defaults are removed after the commit. Restoring hard-links the
- * archives first, so an entry removed meanwhile is either restored whole or not at all.
- */
-export interface CacheLocation {
-  /** The build's source folder. */
-  root: string;
-  /** The build's own HOME folder. */
-  home: string;
-}
-
-export type CacheBase = 'source' | 'home';
-
-export interface CacheDirectory {
-  /** As shown to users: `node_modules`, `~/.npm`. */
-  path: string;
-  absolute: string;
-  base: CacheBase;
-  /** Inside its base folder, with `/` separators. */
-  relative: string;
-}
-
-/** A cache path Phoenix refuses: outside the source and HOME folders, or naming no folder. */
-export class CachePathError extends PhoenixError {
-  readonly code = 'validation';
-
-  constructor(
-    readonly path: string,
-    readonly reason: string,
-    readonly location?: SourceLocation,
-  ) {
-    super(`cache path ${path}: ${reason}`);
-  }
-}
+import {
+  baseFolder,
+  cacheDirectories,
+  type CacheBase,
+  type CacheDirectory,
+  type CacheLocation,
+} from './cache-paths.js';
 
 /** How often a restore looks again when the entry it chose was replaced meanwhile. */
 const RESTORE_ATTEMPTS = 3;
@@ -86,6 +43,22 @@ interface Entry extends EntryIndex {
   id: string;
 }
 
+/**
+ * CodeBuild's `cache:` section on one machine. Phoenix caches whole folders, as
+ * `cacheDirectories` finds them.
+ *
+ * Layout below `directory` (one per project):
+ *   entries/<id>/entry.json   key, version, savedAt, size, archives
+ *   entries/<id>/source.tar   cached folders of the source folder (uncompressed, relative)
+ *   entries/<id>/home.tar     cached folders of the build's HOME
+ *   tmp/<unique>/             staging; renaming it into entries/ is the commit
+ *
+ * An entry is visible only once complete, so a crash never leaves a cache that matches.
+ * Concurrent builds may save and restore at once: a keyed entry's name derives from its key
+ * (the first rename wins, later ones are no-ops), the unkeyed default cache gets a fresh
+ * name each save and older defaults are removed after the commit. Restoring hard-links the
+ * archives first, so an entry removed meanwhile is either restored whole or not at all.
+ */
 export class BuildCache {
   private readonly directory: string;
   private readonly now: () => number;
@@ -244,65 +217,11 @@ export class BuildCache {
   }
 }
 
-/** The folders a cache spec names, outermost only, in a stable order. */
-export function cacheDirectories(spec: CacheSpec, where: CacheLocation): CacheDirectory[] {
-  const found: CacheDirectory[] = [];
-  for (const path of spec.paths) {
-    const directory = cacheDirectory(path, where);
-    if (typeof directory === 'string') throw new CachePathError(path, directory, spec.location);
-    found.push(directory);
-  }
-  found.sort((a, b) => (a.absolute < b.absolute ? -1 : a.absolute > b.absolute ? 1 : 0));
-  const outermost: CacheDirectory[] = [];
-  for (const directory of found) {
-    const covered = outermost.some(
-      (kept) => kept.base === directory.base && isInside(kept.absolute, directory.absolute),
-    );
-    if (!covered) outermost.push(directory);
-  }
-  return outermost;
-}
-
-/** The directory for one path, or why it is refused. */
-function cacheDirectory(path: string, where: CacheLocation): CacheDirectory | string {
-  const pattern = path.trim().replace(/\\/g, '/');
-  const home = /^(?:~|\$HOME|\$\{HOME\})(?:\/|$)/.exec(pattern);
-  if (home === null && pattern.startsWith('~')) {
-    return "only the build's own HOME is reachable; write ~/ followed by a path";
-  }
-  if (home === null && isAbsolute(pattern)) {
-    const hint = pattern.startsWith('/root/') ? ' (for /root/… write ~/…)' : '';
-    return `absolute paths are outside the build's source and HOME folders${hint}`;
-  }
-  const base: CacheBase = home === null ? 'source' : 'home';
-  const rest = home === null ? pattern : pattern.slice(home[0].length);
-  const fixed: string[] = [];
-  for (const segment of rest.split('/')) {
-    if (segment !== '' && fg.isDynamicPattern(segment)) break;
-    fixed.push(segment);
-  }
-  const relative = posix.normalize(fixed.join('/') || '.').replace(/\/+$/, '');
-  if (relative === '..' || relative.startsWith('../') || isAbsolute(relative)) {
-    return `the path leaves the build's ${base === 'home' ? 'HOME' : 'source'} folder`;
-  }
-  if (relative === '.' || relative === '') {
-    return 'it names no folder before its first wildcard; Phoenix caches whole folders';
-  }
-  const folder = baseFolder(base, where);
-  const absolute = join(folder, relative);
-  if (!isInside(folder, absolute)) return `the path leaves the build's ${base} folder`;
-  return { path: base === 'home' ? `~/${relative}` : relative, absolute, base, relative };
-}
-
 /** Caches saved with another paths list never match; the order of the list does not matter. */
 function cacheVersion(paths: readonly string[]): string {
   return createHash('sha256')
     .update(JSON.stringify([...paths].sort()))
     .digest('hex');
-}
-
-function baseFolder(base: CacheBase, where: CacheLocation): string {
-  return base === 'home' ? where.home : where.root;
 }
 
 function keyedId(version: string, key: string): string {

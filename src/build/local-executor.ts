@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import { chown, mkdir, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { basename, delimiter, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -24,7 +26,8 @@ import type {
   PhaseResult,
   ReportResult,
 } from './build-result.js';
-import { BuildCache, CachePathError, cacheDirectories, type CacheLocation } from './build-cache.js';
+import { BuildCache } from './build-cache.js';
+import { CachePathError, cacheDirectories, type CacheLocation } from './cache-paths.js';
 import {
   DEFAULT_BUILD_TIMEOUT_MS,
   DEFAULT_BUILDSPEC,
@@ -34,7 +37,7 @@ import {
 import { runPhases, type PhasesOutcome } from './phase-runner.js';
 import { preflight, type RunAs } from './preflight.js';
 import { reapBuildProcesses } from './process-reaper.js';
-import { collectReports } from './reports.js';
+import { collectReports } from './reports/collect-reports.js';
 import { bubblewrapArgs } from './sandbox.js';
 import { SecretMasker } from './secret-masker.js';
 import type { SecretResolver } from './secrets.js';
@@ -72,16 +75,19 @@ export class LocalExecutor implements Executor {
   private readonly now: () => number;
   private readonly store: ArtifactStore;
 
+  private readonly stateRoot: string | undefined;
+
   constructor(private readonly options: LocalExecutorOptions) {
     this.now = options.now ?? Date.now;
     this.store = new ArtifactStore(join(options.home, 'artifacts'));
+    this.stateRoot = memoryBackedFolder();
   }
 
   async run(request: BuildRequest, signal?: AbortSignal): Promise<BuildSummary> {
     const source = await inspectSource(request.sourceDirectory, request.revision);
     const project = projectName(request.project ?? basename(source.root));
     const directory = await allocateBuildDirectory(join(this.options.home, 'builds'), project);
-    const paths = buildPaths(directory.path);
+    const paths = buildPaths(directory.path, this.stateRoot, `${project}-${directory.number}`);
     await Promise.all(
       [paths.source, paths.home, paths.tmp, paths.state].map((path) =>
         mkdir(path, { recursive: true }),
@@ -102,13 +108,30 @@ export class LocalExecutor implements Executor {
   }
 }
 
-function buildPaths(root: string): BuildPaths {
+/**
+ * The shell session rewrites a small state file after every command. On a disk mounted with
+ * `discard`, truncating a file costs about a millisecond; on tmpfs it costs microseconds, so
+ * the state lives in /dev/shm where the machine has one.
+ */
+function memoryBackedFolder(): string | undefined {
+  try {
+    accessSync('/dev/shm', constants.W_OK);
+    return '/dev/shm';
+  } catch {
+    return undefined;
+  }
+}
+
+function buildPaths(root: string, stateRoot: string | undefined, name: string): BuildPaths {
   return {
     root,
     source: join(root, 'src'),
     home: join(root, 'home'),
     tmp: join(root, 'tmp'),
-    state: join(root, 'state'),
+    state:
+      stateRoot === undefined
+        ? join(root, 'state')
+        : join(stateRoot, `phoenix-${name}-${randomBytes(6).toString('hex')}`),
     log: join(root, 'build.log'),
     reports: join(root, 'reports'),
     summary: join(root, 'summary.json'),
@@ -325,7 +348,9 @@ class LocalBuild {
       stateDirectory: this.o.paths.state,
       persistState: spec.version === '0.2',
       posix: prepared.posixShell,
-      wrapper: this.o.request.sandbox ? bubblewrapArgs(this.o.paths.root, this.srcDir) : undefined,
+      wrapper: this.o.request.sandbox
+        ? bubblewrapArgs([this.o.paths.root, this.o.paths.state], this.srcDir)
+        : undefined,
       uid: prepared.runAs?.uid,
       gid: prepared.runAs?.gid,
       onOutput: (stream, line) => this.log.write(stream, line),
@@ -527,14 +552,11 @@ class LocalBuild {
       await this.session.close();
       await reapBuildProcesses(this.buildId);
     }
-    if (!this.o.request.keepWorkspace) {
-      await removeWorkspace([
-        this.o.paths.source,
-        this.o.paths.home,
-        this.o.paths.tmp,
-        this.o.paths.state,
-      ]);
-    }
+    await removeWorkspace(
+      this.o.request.keepWorkspace
+        ? [this.o.paths.state]
+        : [this.o.paths.source, this.o.paths.home, this.o.paths.tmp, this.o.paths.state],
+    );
     this.phases.push({
       phase: 'FINALIZING',
       status: 'SUCCEEDED',

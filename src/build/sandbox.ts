@@ -9,7 +9,7 @@ const run = promisify(execFile);
  * its own PID namespace, so a build cannot change the host or see its processes. The network
  * stays shared: builds download dependencies.
  */
-export function bubblewrapArgs(buildDirectory: string, workingDirectory: string): string[] {
+export function bubblewrapArgs(writable: readonly string[], workingDirectory: string): string[] {
   return [
     'bwrap',
     '--die-with-parent',
@@ -25,9 +25,7 @@ export function bubblewrapArgs(buildDirectory: string, workingDirectory: string)
     '/proc',
     '--tmpfs',
     '/tmp',
-    '--bind',
-    buildDirectory,
-    buildDirectory,
+    ...writable.flatMap((path) => ['--bind', path, path]),
     '--chdir',
     workingDirectory,
     '--',

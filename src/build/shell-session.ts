@@ -112,7 +112,7 @@ export class ShellSession {
 
   /** Sets a variable in the session (exported), e.g. CODEBUILD_BUILD_SUCCEEDING between phases. */
   async export(name: string, value: string): Promise<void> {
-    await this.control(`export ${name}=${shellQuote(value)}`);
+    await this.control(`export ${name}=${shellQuote(value)}`, 'parent');
   }
 
   /** Evaluates text as the inside of a double-quoted string: `$VAR` and `$(...)` expand, globs do not. */
@@ -145,6 +145,7 @@ export class ShellSession {
     await this.exited;
     await rm(this.statePath, { force: true });
     await rm(this.optionsPath, { force: true });
+    await rm(`${this.statePath}.names`, { force: true });
   }
 
   private async captured(script: string, into: string[]): Promise<CommandOutcome> {
@@ -161,7 +162,11 @@ export class ShellSession {
     }
   }
 
-  private control(script: string): Promise<CommandOutcome> {
+  /** Runs Phoenix's own script: in a subshell unless it must change the session itself. */
+  private control(
+    script: string,
+    where: 'subshell' | 'parent' = 'subshell',
+  ): Promise<CommandOutcome> {
     if (this.pending !== undefined)
       throw new PlatformError('shell session: a command is already running');
     if (this.exitCode !== undefined)
@@ -170,43 +175,47 @@ export class ShellSession {
     const result = new Promise<CommandOutcome>((resolve) => {
       this.pending = { id, seen: new Set(), exitCode: -1, resolve };
     });
-    this.child.stdin.write(`( ${script} ) </dev/null; ${this.markers(id)}\n`);
+    const line = where === 'parent' ? `${script}` : `( ${script} ) </dev/null`;
+    this.child.stdin.write(`${line}; ${this.markers(id)}\n`);
     return result;
   }
 
+  /**
+   * Helper functions of the session. Everything here is a bash builtin: a fork or an exec per
+   * command would cost milliseconds, and a build may run thousands of commands. `compgen -v`
+   * writes to a file (a builtin with a redirection does not fork) and mapfile reads it back.
+   */
   private prelude(): string {
+    const skip = `case "$__phx_n" in ${SPECIAL_VARIABLES}) continue;; esac; [[ \${!__phx_n@a} == *r* ]] && continue`;
     return [
       `__phx_state=${shellQuote(this.statePath)}`,
       `__phx_opts=${shellQuote(this.optionsPath)}`,
+      `__phx_names=${shellQuote(`${this.statePath}.names`)}`,
+      '__phx_variables() { compgen -v > "$__phx_names"; mapfile -t __phx_list < "$__phx_names"; }',
+      // Runs in the command's subshell on EXIT: writes what the parent must take back.
       '__phx_dump() {',
-      "  local __phx_n IFS=$' \\t\\n'",
+      "  local __phx_n __phx_list IFS=$' \\t\\n'",
+      '  __phx_variables',
       '  {',
       "    printf '__phx_keep=\" '",
-      '    for __phx_n in $(compgen -v); do',
-      `      case "$__phx_n" in ${SPECIAL_VARIABLES}) continue;; esac`,
-      '      [[ ${!__phx_n@a} == *r* ]] && continue',
-      '      printf \'%s \' "$__phx_n"',
-      '    done',
+      `    for __phx_n in "\${__phx_list[@]}"; do ${skip}; printf '%s ' "$__phx_n"; done`,
       "    printf '\"\\n'",
-      '    for __phx_n in $(compgen -v); do',
-      `      case "$__phx_n" in ${SPECIAL_VARIABLES}) continue;; esac`,
-      '      [[ ${!__phx_n@a} == *r* ]] && continue',
-      '      declare -p "$__phx_n" 2>/dev/null',
-      '    done',
+      `    for __phx_n in "\${__phx_list[@]}"; do ${skip}; declare -p "$__phx_n" 2>/dev/null; done`,
       '    declare -f',
-      '    printf \'cd -- %q\\n\' "$PWD"',
-      '  } > "$__phx_state.tmp" && mv -f "$__phx_state.tmp" "$__phx_state"',
+      '    printf "cd -- %q\\n" "$PWD"',
+      '  } > "$__phx_state"',
       '  { set +o; shopt -p; } > "$__phx_opts" 2>/dev/null',
       '}',
       // Run by the parent after it sourced a state file at top level (inside a function the
       // `declare` lines would create locals): drops the variables the command unset.
       '__phx_prune() {',
-      "  local __phx_n IFS=$' \\t\\n'",
-      '  for __phx_n in $(compgen -v); do',
+      "  local __phx_n __phx_list IFS=$' \\t\\n'",
+      '  __phx_variables',
+      '  for __phx_n in "${__phx_list[@]}"; do',
       `    case "$__phx_n" in ${SPECIAL_VARIABLES}) continue;; esac`,
       '    case "$__phx_keep" in *" $__phx_n "*) ;; *) unset "$__phx_n" 2>/dev/null;; esac',
       '  done',
-      '  rm -f "$__phx_state"',
+      '  : > "$__phx_state"',
       '}',
       '',
     ].join('\n');
@@ -217,7 +226,7 @@ export class ShellSession {
     const trap = persist ? "trap '__phx_dump' EXIT; " : '';
     const options = persist ? '[ -f "$__phx_opts" ] && . "$__phx_opts"; ' : '';
     const restore = persist
-      ? `__phx_rc=$?; if [ -f "$__phx_state" ]; then . "$__phx_state"; __phx_prune; fi; (exit $__phx_rc); `
+      ? `__phx_rc=$?; if [ -s "$__phx_state" ]; then . "$__phx_state"; __phx_prune; fi; (exit $__phx_rc); `
       : '';
     return `( ${options}${trap}eval ${shellQuote(command)} ) </dev/null; ${restore}${this.markers(id)}\n`;
   }

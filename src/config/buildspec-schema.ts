@@ -23,14 +23,21 @@ const variableName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names must be shell identifiers');
 
-const command = z.string({
+/** YAML reads `- true` or `- 1` as a boolean or number; as a command it is the same text. */
+const command = z.union([z.string(), z.number().transform(String), z.boolean().transform(String)], {
   errorMap: (issue, ctx) =>
-    issue.code === 'invalid_type'
+    issue.code === 'invalid_union'
       ? {
-          message: `a command must be a string, got ${issue.received} (quote commands that contain ": " or start with a YAML special character)`,
+          message: `a command must be a string, got ${describeValue(ctx.data)} (quote commands that contain ": " or start with a YAML special character)`,
         }
       : { message: ctx.defaultError },
 });
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'a mapping' : typeof value;
+}
 
 const commands = z.array(command, {
   errorMap: (issue, ctx) =>

@@ -27,10 +27,19 @@ export class YamlSource {
   /** Parses YAML text; syntax errors become a ValidationError with every position. */
   static parse(text: string, file: string): YamlSource {
     const lines = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-    if (doc.errors.length > 0) {
-      throw new ValidationError(
-        doc.errors.map((error) => {
+    const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
+    const duplicates = duplicateKeys(doc).map(({ path, offset }) => {
+      const { line, col } = lines.linePos(offset);
+      return {
+        location: { file, line, column: col },
+        key: keyName(path),
+        message: `duplicate key "${String(path.at(-1))}"`,
+      };
+    });
+    if (doc.errors.length > 0 || duplicates.length > 0) {
+      throw new ValidationError([
+        ...duplicates,
+        ...doc.errors.map((error) => {
           const [line, column] = error.linePos?.[0]
             ? [error.linePos[0].line, error.linePos[0].col]
             : [1, 1];
@@ -40,7 +49,7 @@ export class YamlSource {
             message: `invalid YAML: ${firstLine(error.message)}`,
           };
         }),
-      );
+      ]);
     }
     return new YamlSource(file, doc, lines);
   }
@@ -110,6 +119,28 @@ export function keyName(path: KeyPath): string {
     .map((part) => (typeof part === 'number' ? `[${part}]` : part))
     .join('.')
     .replace(/\.\[/g, '[');
+}
+
+/** Keys that appear twice in one mapping, with the second one's position. */
+function duplicateKeys(doc: Document.Parsed): { path: (string | number)[]; offset: number }[] {
+  const found: { path: (string | number)[]; offset: number }[] = [];
+  const walk = (node: unknown, path: (string | number)[]): void => {
+    if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const item of node.items) {
+        if (!isScalar(item.key)) continue;
+        const key = String(item.key.value);
+        if (seen.has(key) && item.key.range)
+          found.push({ path: [...path, key], offset: item.key.range[0] });
+        seen.add(key);
+        walk(item.value, [...path, key]);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, index) => walk(item, [...path, index]));
+    }
+  };
+  walk(doc.contents, []);
+  return found;
 }
 
 function isNodeWithRange(node: unknown): node is Node & { range: [number, number, number] } {
