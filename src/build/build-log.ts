@@ -24,10 +24,15 @@ export class BuildLog {
 
   constructor(
     readonly path: string,
-    private readonly masker: SecretMasker,
+    private masker: SecretMasker,
     private readonly now: () => number = Date.now,
   ) {
     this.file = createWriteStream(path, { flags: 'a', mode: 0o600 });
+  }
+
+  /** Secrets become known after the log starts (they are resolved from the buildspec). */
+  maskWith(masker: SecretMasker): void {
+    this.masker = masker;
   }
 
   subscribe(listener: LogListener): void {

@@ -1,4 +1,5 @@
-import type { SecretReference } from '../config/buildspec.js';
+import type { Buildspec, Located, SecretReference } from '../config/buildspec.js';
+import type { ValidationIssue } from '../shared/errors.js';
 
 export type SecretKind = 'parameter-store' | 'secrets-manager';
 
@@ -46,4 +47,37 @@ export function staticSecrets(values: Record<string, string>): SecretResolver {
       return { value: typeof field === 'string' ? field : JSON.stringify(field) };
     },
   };
+}
+
+/**
+ * Resolves a buildspec's parameter-store and secrets-manager variables. What cannot be
+ * resolved becomes an issue naming the buildspec key, so the build is refused before it runs.
+ */
+export async function resolveBuildSecrets(
+  spec: Buildspec,
+  resolver: SecretResolver,
+): Promise<{ values: Record<string, string>; issues: ValidationIssue[] }> {
+  const values: Record<string, string> = {};
+  const issues: ValidationIssue[] = [];
+  const wanted: { name: string; kind: SecretKind; ref: Located<string | SecretReference> }[] = [
+    ...Object.entries(spec.env.parameterStore).map(([name, ref]) => ({
+      name,
+      ref,
+      kind: 'parameter-store' as const,
+    })),
+    ...Object.entries(spec.env.secretsManager).map(([name, ref]) => ({
+      name,
+      ref,
+      kind: 'secrets-manager' as const,
+    })),
+  ];
+  for (const { name, kind, ref } of wanted) {
+    const resolved = await resolver.resolve(kind, ref.value);
+    if ('missing' in resolved) {
+      issues.push({ location: ref.location, key: ref.key, message: resolved.missing });
+    } else {
+      values[name] = resolved.value;
+    }
+  }
+  return { values, issues };
 }

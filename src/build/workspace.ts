@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdir, readdir, rm } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { cp, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { basename, join, posix, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { NotFoundError, PlatformError } from '../shared/errors.js';
 
@@ -148,4 +148,19 @@ export async function removeWorkspace(paths: readonly string[]): Promise<void> {
 
 export function sourceDirectory(buildDirectory: string): string {
   return join(buildDirectory, 'src');
+}
+
+/** A file as committed at the source's commit (or as on disk for a plain folder). */
+export async function readSourceFile(source: SourceInfo, relativePath: string): Promise<string> {
+  const inRepository = posix.join(source.subdirectory, relativePath.split(sep).join('/'));
+  if (!source.isGit || source.commit === undefined) {
+    return readFile(join(source.root, inRepository), 'utf8');
+  }
+  try {
+    return await git(source.root, ['show', `${source.commit}:${inRepository}`]);
+  } catch (error) {
+    throw new NotFoundError(`no ${inRepository} in commit ${source.commit.slice(0, 12)}`, {
+      cause: error,
+    });
+  }
 }

@@ -1,10 +1,13 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parseOverrides } from '../build/build-env.js';
+import type { BatchSummary } from '../build/batch-runner.js';
 import type { BuildSummary } from '../build/build-result.js';
+import type { BuildRequest } from '../build/executor.js';
 import { createPhoenix } from '../main.js';
 import { parseDuration } from '../shared/durations.js';
 import { ValidationError } from '../shared/errors.js';
+import { formatBatchSummary, runBatchBuild } from './batch-command.js';
 import { formatLogLine, formatSummary } from './output.js';
 
 interface BuildOptions {
@@ -18,6 +21,8 @@ interface BuildOptions {
   sandbox?: boolean;
   keepWorkspace?: boolean;
   quiet?: boolean;
+  batch?: boolean;
+  concurrency?: string;
 }
 
 export function registerBuildCommand(program: Command): void {
@@ -46,6 +51,8 @@ export function registerBuildCommand(program: Command): void {
     .option('--timeout <duration>', 'build timeout, e.g. 30m or 90s (default 60m, as CodeBuild)')
     .option('--sandbox', 'run commands under bubblewrap: only the build folder is writable')
     .option('--keep-workspace', 'keep the checkout, HOME and TMPDIR of the build after it ends')
+    .option('--batch', "run the buildspec's batch section (build-list, build-graph, build-matrix)")
+    .option('--concurrency <n>', 'with --batch: builds running at once (default 2)')
     .option('--json', 'print one JSON summary on stdout at the end (logs go to stderr)')
     .option('-q, --quiet', 'do not stream the build log')
     .action(async (options: BuildOptions) => {
@@ -75,28 +82,57 @@ async function runBuild(options: BuildOptions): Promise<number> {
   const onSignal = (): void => controller.abort('stopped');
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  let summary: BuildSummary;
+  const request: BuildRequest = {
+    sourceDirectory: resolve(options.source ?? '.'),
+    revision: options.sourceVersion,
+    buildspec: options.buildspec,
+    project: options.project,
+    overrides,
+    timeoutMs,
+    sandbox: options.sandbox,
+    keepWorkspace: options.keepWorkspace,
+    onLog: options.quiet ? undefined : (line) => logStream.write(`${formatLogLine(line)}\n`),
+  };
+  let status: BuildSummary['status'] | BatchSummary['status'];
   try {
-    summary = await phoenix.executor.run(
-      {
-        sourceDirectory: resolve(options.source ?? '.'),
-        revision: options.sourceVersion,
-        buildspec: options.buildspec,
-        project: options.project,
-        overrides,
-        timeoutMs,
-        sandbox: options.sandbox,
-        keepWorkspace: options.keepWorkspace,
-        onLog: options.quiet ? undefined : (line) => logStream.write(`${formatLogLine(line)}\n`),
-      },
-      controller.signal,
-    );
+    if (options.batch) {
+      const summary = await runBatchBuild({
+        executor: phoenix.executor,
+        request,
+        concurrency: parseConcurrency(options.concurrency),
+        json: options.json === true,
+        signal: controller.signal,
+      });
+      process.stdout.write(
+        options.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatBatchSummary(summary)}\n`,
+      );
+      status = summary.status;
+    } else {
+      const summary = await phoenix.executor.run(request, controller.signal);
+      process.stdout.write(
+        options.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatSummary(summary)}\n`,
+      );
+      status = summary.status;
+    }
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  if (options.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-  else process.stdout.write(`${formatSummary(summary)}\n`);
-  if (summary.status === 'SUCCEEDED') return 0;
-  return summary.status === 'STOPPED' ? 130 : 1;
+  if (status === 'SUCCEEDED') return 0;
+  return status === 'STOPPED' ? 130 : 1;
+}
+
+function parseConcurrency(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > 64) {
+    throw new ValidationError([
+      {
+        location: { file: '--concurrency', line: 1, column: 1 },
+        key: 'concurrency',
+        message: `"${text}" is not a whole number from 1 to 64`,
+      },
+    ]);
+  }
+  return value;
 }
