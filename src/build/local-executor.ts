@@ -38,7 +38,10 @@ export class LocalExecutor implements Executor {
 
   async run(request: BuildRequest, signal?: AbortSignal): Promise<BuildSummary> {
     const source = await inspectSource(request.sourceDirectory, request.revision);
-    const project = projectName(request.project ?? basename(source.root));
+    // A sub-folder of a repository is usually a service of its own: name the project after it.
+    const project = projectName(
+      request.project ?? basename(join(source.root, source.subdirectory)),
+    );
     const directory = await allocateBuildDirectory(join(this.options.home, 'builds'), project);
     const paths = buildPaths(directory.path, this.stateRoot, `${project}-${directory.number}`);
     for (const path of [paths.source, paths.home, paths.tmp, paths.state]) {
