@@ -25,6 +25,7 @@ function artifactSpec(overrides: Partial<ArtifactSpec> = {}): ArtifactSpec {
     excludePaths: [],
     enableSymlinks: false,
     key: 'artifacts',
+    path: ['artifacts'],
     location: { file: 'buildspec.yml', line: 1, column: 1 },
     ...overrides,
   };

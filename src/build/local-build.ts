@@ -141,7 +141,11 @@ export class LocalBuild {
     }
     for (const warning of spec.warnings) this.warn(formatIssue(warning));
     const checked = await preflight(spec, { lookupUser, currentUid: process.getuid?.() ?? 0 });
-    const secrets = await resolveBuildSecrets(spec, this.o.secrets);
+    const secrets = await resolveBuildSecrets(
+      spec,
+      this.o.secrets,
+      Object.keys(request.overrides ?? {}),
+    );
     const issues = [
       ...checked.issues,
       ...secrets.issues,
@@ -225,7 +229,7 @@ export class LocalBuild {
       persistState: prepared.spec.version === '0.2',
       posix: prepared.posixShell,
       wrapper: this.o.request.sandbox
-        ? bubblewrapArgs([paths.root, paths.state], this.srcDir)
+        ? bubblewrapArgs([paths.source, paths.home, paths.tmp, paths.state], this.srcDir)
         : undefined,
       uid: prepared.runAs?.uid,
       gid: prepared.runAs?.gid,

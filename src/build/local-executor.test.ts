@@ -239,7 +239,7 @@ describe('LocalExecutor', () => {
 
     expect(summary.status).toBe('FAILED');
     expect(summary.reason).toMatch(
-      /^UNSUPPORTED_BUILDSPEC: buildspec.yml:6:3: artifacts: \.\.\/\.\.\/\*\*\/\*: the path leaves/,
+      /^UNSUPPORTED_BUILDSPEC: buildspec.yml:6:10: artifacts.files: \.\.\/\.\.\/\*\*\/\*: the path leaves/,
     );
     expect(output(lines)).toEqual([]);
   });

@@ -1,5 +1,6 @@
 import { userInfo } from 'node:os';
-import type { Buildspec } from '../config/buildspec.js';
+import type { Buildspec, KeyPath } from '../config/buildspec.js';
+import { keyName } from '../config/yaml-source.js';
 import type { ValidationIssue } from '../shared/errors.js';
 import { patternEscape } from './file-set.js';
 
@@ -42,19 +43,26 @@ export async function preflight(
     });
   }
   const runAs = await checkRunAs(spec, context, issues);
-  for (const artifact of spec.artifacts) {
-    for (const pattern of [
-      artifact.baseDirectory ?? '.',
-      ...artifact.files,
-      ...artifact.excludePaths,
-    ]) {
-      refuseEscape(pattern, artifact.location, artifact.key, issues);
+  const refuse = (path: KeyPath, patterns: readonly string[]): void => {
+    for (const pattern of patterns) {
+      // Patterns with variables are checked again after expansion, when files are collected.
+      if (pattern.includes('$')) continue;
+      const reason = patternEscape(pattern);
+      if (reason === undefined) continue;
+      issues.push({
+        location: spec.source.locate(path),
+        key: keyName(path),
+        message: `${pattern}: ${reason}`,
+      });
     }
-  }
-  for (const report of spec.reports) {
-    for (const pattern of [report.baseDirectory ?? '.', ...report.files]) {
-      refuseEscape(pattern, report.location, `reports.${report.name}`, issues);
-    }
+  };
+  for (const section of [...spec.artifacts, ...spec.reports]) {
+    refuse(
+      [...section.path, 'base-directory'],
+      section.baseDirectory === undefined ? [] : [section.baseDirectory],
+    );
+    refuse([...section.path, 'files'], section.files);
+    if ('excludePaths' in section) refuse([...section.path, 'exclude-paths'], section.excludePaths);
   }
   return { issues, runAs, posixShell: shell?.value === 'sh' || shell?.value === '/bin/sh' };
 }
@@ -94,18 +102,6 @@ async function checkRunAs(
     });
   }
   return runAs;
-}
-
-function refuseEscape(
-  pattern: string,
-  location: ValidationIssue['location'],
-  key: string,
-  issues: ValidationIssue[],
-): void {
-  // Patterns with variables are checked again after expansion, when the artifacts are collected.
-  if (pattern.includes('$')) return;
-  const reason = patternEscape(pattern);
-  if (reason !== undefined) issues.push({ location, key, message: `${pattern}: ${reason}` });
 }
 
 function currentUserName(): string {

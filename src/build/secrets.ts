@@ -56,6 +56,8 @@ export function staticSecrets(values: Record<string, string>): SecretResolver {
 export async function resolveBuildSecrets(
   spec: Buildspec,
   resolver: SecretResolver,
+  /** Variables the caller sets itself (`--env`): they win anyway, so they need no secret. */
+  provided: readonly string[] = [],
 ): Promise<{ values: Record<string, string>; issues: ValidationIssue[] }> {
   const values: Record<string, string> = {};
   const issues: ValidationIssue[] = [];
@@ -72,6 +74,7 @@ export async function resolveBuildSecrets(
     })),
   ];
   for (const { name, kind, ref } of wanted) {
+    if (provided.includes(name)) continue;
     const resolved = await resolver.resolve(kind, ref.value);
     if ('missing' in resolved) {
       issues.push({ location: ref.location, key: ref.key, message: resolved.missing });

@@ -13,6 +13,8 @@ import {
 import { parseOnFailure, type OnFailure } from './on-failure.js';
 import { keyName, YamlSource, type KeyPath } from './yaml-source.js';
 
+export type { KeyPath };
+
 export const PHASE_NAMES = ['install', 'pre_build', 'build', 'post_build'] as const;
 export type PhaseName = (typeof PHASE_NAMES)[number];
 
@@ -50,6 +52,8 @@ export interface ArtifactSpec {
   excludePaths: string[];
   enableSymlinks: boolean;
   key: string;
+  /** Where the section is in the file, for errors about its fields. */
+  path: KeyPath;
   location: SourceLocation;
 }
 
@@ -69,6 +73,7 @@ export interface ReportSpec {
   baseDirectory?: string;
   discardPaths: boolean;
   format: ReportFormat;
+  path: KeyPath;
   location: SourceLocation;
 }
 
@@ -327,6 +332,7 @@ class BuildspecBuilder {
       excludePaths: raw['exclude-paths'] ?? [],
       enableSymlinks: isYes(raw['enable-symlinks']),
       key: keyName(path),
+      path,
       location: this.source.locate(path),
     };
   }
@@ -363,6 +369,7 @@ class BuildspecBuilder {
       baseDirectory: report['base-directory'],
       discardPaths: isYes(report['discard-paths']),
       format: report['file-format'] ?? 'JUNITXML',
+      path: ['reports', name],
       location: this.source.locate(['reports', name]),
     }));
   }

@@ -47,6 +47,7 @@ describe('collectReports', () => {
     return {
       name,
       files,
+      path: ['reports', name],
       baseDirectory: extra.baseDirectory,
       discardPaths: extra.discardPaths ?? false,
       format: extra.format ?? 'JUNITXML',
