@@ -33,6 +33,18 @@ export interface BuildRequest {
   batchIdentifier?: string;
   keepWorkspace?: boolean;
   onLog?: LogListener;
+  /**
+   * Called once the build has an id and a log file, before its source is checked out or any
+   * command runs, so a caller can record them first (write-ahead) and find the build's
+   * processes again after a crash.
+   */
+  onStart?: (build: StartedBuild) => void | Promise<void>;
+}
+
+export interface StartedBuild {
+  buildId: string;
+  buildNumber: number;
+  logFile: string;
 }
 
 export const DEFAULT_BUILD_TIMEOUT_MS = 60 * 60 * 1000;

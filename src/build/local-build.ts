@@ -86,6 +86,11 @@ export class LocalBuild {
     this.watchStop();
     let outcome: Outcome;
     try {
+      await this.o.request.onStart?.({
+        buildId: this.buildId,
+        buildNumber: this.o.number,
+        logFile: this.o.paths.log,
+      });
       const prepared = await this.prepare();
       outcome = 'refused' in prepared ? empty(prepared.refused) : await this.execute(prepared);
     } catch (error) {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -454,6 +455,32 @@ describe('LocalExecutor', () => {
 
     expect(summary.status, summary.reason).toBe('SUCCEEDED');
     expect(output(lines)).toEqual(['api api']);
+  });
+
+  it('builds a commit of a bare repository and reports its id before any command runs', async () => {
+    gitRepo(repo, {
+      'buildspec.yml': 'version: 0.2\nphases:\n  build:\n    commands: [echo from-bare]\n',
+    });
+    const bare = join(dir.path, 'hosted.git');
+    execFileSync('git', ['clone', '-q', '--bare', repo, bare]);
+    const started: string[] = [];
+    const seen: string[] = [];
+
+    const { summary, lines } = await build(null, {
+      sourceDirectory: bare,
+      revision: 'main',
+      onLog: (line) => seen.push(line.text),
+      onStart: (info) => {
+        started.push(
+          `${info.buildId} after ${seen.filter((text) => text === 'from-bare').length} lines`,
+        );
+      },
+    });
+
+    expect(summary.status, summary.reason).toBe('SUCCEEDED');
+    expect(started).toEqual([`${summary.buildId} after 0 lines`]);
+    expect(output(lines)).toEqual(['from-bare']);
+    expect(summary.project).toBe('hosted.git');
   });
 
   it('numbers builds per project and keeps only the log and summary afterwards', async () => {

@@ -53,6 +53,9 @@ export async function inspectSource(directory: string, revision?: string): Promi
   if (revision !== undefined && !isSafeRevision(revision)) {
     throw new NotFoundError(`not a valid git revision: ${JSON.stringify(revision)}`);
   }
+  if ((await gitOptional(directory, ['rev-parse', '--is-bare-repository'])) === 'true') {
+    return inspectBare(directory, revision);
+  }
   const top = await gitOptional(directory, ['rev-parse', '--show-toplevel']);
   if (top === undefined) {
     if (revision !== undefined)
@@ -96,6 +99,29 @@ export async function inspectSource(directory: string, revision?: string): Promi
     remoteUrl: await gitOptional(top, ['config', '--get', 'remote.origin.url']),
     dirty: status !== '',
     hasSubmodules: modules !== undefined,
+  };
+}
+
+/** A bare repository (Phoenix's hosted repositories, mirrors): no working tree, so never dirty. */
+async function inspectBare(directory: string, revision: string | undefined): Promise<SourceInfo> {
+  const wanted = revision ?? 'HEAD';
+  const commit = await gitOptional(directory, [
+    'rev-parse',
+    '--verify',
+    '--quiet',
+    '--end-of-options',
+    `${wanted}^{commit}`,
+  ]);
+  if (commit === undefined) throw new NotFoundError(`no commit ${wanted} in ${directory}`);
+  return {
+    root: directory,
+    isGit: true,
+    subdirectory: '',
+    commit,
+    requestedVersion: revision ?? commit,
+    remoteUrl: await gitOptional(directory, ['config', '--get', 'remote.origin.url']),
+    dirty: false,
+    hasSubmodules: false,
   };
 }
 
