@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { PhoenixError } from '../shared/errors.js';
 import { registerBuildCommand } from './build-command.js';
+import { registerInitCommand } from './init-command.js';
 import { registerValidateCommand } from './validate-command.js';
 
 /** `phoenix`: one entry point; each command lives in its own file. */
@@ -15,6 +16,7 @@ export function createProgram(): Command {
     .exitOverride();
   registerBuildCommand(program);
   registerValidateCommand(program);
+  registerInitCommand(program);
   return program;
 }
 

@@ -1,22 +1,107 @@
-import { resolve } from 'node:path';
+import { access } from 'node:fs/promises';
+import { dirname, join, normalize, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadBuildspec } from '../config/buildspec.js';
-import { formatIssue } from '../shared/errors.js';
+import { loadBuildspec, type Buildspec } from '../config/buildspec.js';
+import {
+  loadPhoenixConfig,
+  PHOENIX_CONFIG_FILE,
+  type PhoenixConfig,
+} from '../config/phoenix-config.js';
+import { DEFAULT_BUILDSPEC } from '../config/phoenix-schema.js';
+import { formatIssue, ValidationError, type ValidationIssue } from '../shared/errors.js';
+
+interface ValidateOptions {
+  config?: string;
+  buildspec?: string;
+}
 
 export function registerValidateCommand(program: Command): void {
   program
     .command('validate')
-    .description('check a buildspec without running anything')
-    .option('--buildspec <file>', 'buildspec file', 'buildspec.yml')
-    .action(async (options: { buildspec: string }) => {
-      const spec = await loadBuildspec(resolve(options.buildspec), options.buildspec);
-      for (const warning of spec.warnings)
-        process.stderr.write(`warning: ${formatIssue(warning)}\n`);
-      const phases = spec.phases.map(
-        (phase) => `${phase.name} (${phase.commands.length + phase.finally.length} commands)`,
-      );
-      process.stdout.write(
-        `${options.buildspec}: valid buildspec ${spec.version}; phases: ${phases.join(', ') || 'none'}\n`,
-      );
+    .description(
+      'check phoenix.yml and the buildspec it names (or one buildspec) without running anything',
+    )
+    .option('--config <file>', 'phoenix.yml to check (default: phoenix.yml in the current folder)')
+    .option(
+      '--buildspec <file>',
+      'buildspec to check; without --config, only this buildspec is checked',
+    )
+    .action(async (options: ValidateOptions) => {
+      await validate(options);
     });
+}
+
+/** Every problem of both files is reported at once; any error makes one ValidationError (exit 2). */
+async function validate(options: ValidateOptions): Promise<void> {
+  if (options.config === undefined && options.buildspec !== undefined) {
+    reportBuildspec(await loadBuildspec(resolve(options.buildspec), options.buildspec));
+    return;
+  }
+  const configName = options.config ?? PHOENIX_CONFIG_FILE;
+  if (
+    options.config === undefined &&
+    !(await exists(PHOENIX_CONFIG_FILE)) &&
+    (await exists(DEFAULT_BUILDSPEC))
+  ) {
+    process.stderr.write(
+      `note: no ${PHOENIX_CONFIG_FILE} here; checking ${DEFAULT_BUILDSPEC} alone\n`,
+    );
+    reportBuildspec(await loadBuildspec(resolve(DEFAULT_BUILDSPEC), DEFAULT_BUILDSPEC));
+    return;
+  }
+  const config = await loadPhoenixConfig(resolve(configName), configName);
+  const issues: ValidationIssue[] = [];
+  printWarnings(config.warnings);
+  process.stdout.write(`${configName}: ${describeConfig(config)}\n`);
+  const buildspec =
+    options.buildspec ?? normalize(join(dirname(configName), config.build.buildspec));
+  if (options.buildspec === undefined && !(await exists(buildspec))) {
+    issues.push(
+      config.source.issue(
+        ['build', 'buildspec'],
+        `${buildspec}: file not found (phoenix init writes a starter)`,
+      ),
+    );
+  } else {
+    try {
+      reportBuildspec(await loadBuildspec(resolve(buildspec), buildspec));
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      issues.push(...error.issues);
+    }
+  }
+  if (issues.length > 0) throw new ValidationError(issues);
+}
+
+function describeConfig(config: PhoenixConfig): string {
+  const environments = config.environments.map((environment) => environment.name);
+  return [
+    `valid ${PHOENIX_CONFIG_FILE}; service ${config.service}`,
+    `${config.executionMode} runs`,
+    config.release === undefined ? 'no release' : `release: ${config.release.start}`,
+    `environments: ${environments.join(', ') || 'none'}`,
+  ].join(', ');
+}
+
+function reportBuildspec(spec: Buildspec): void {
+  printWarnings(spec.warnings);
+  const phases = spec.phases.map(
+    (phase) => `${phase.name} (${phase.commands.length + phase.finally.length} commands)`,
+  );
+  process.stdout.write(
+    `${spec.file}: valid buildspec ${spec.version}; phases: ${phases.join(', ') || 'none'}\n`,
+  );
+}
+
+function printWarnings(warnings: readonly ValidationIssue[]): void {
+  for (const warning of warnings) process.stderr.write(`warning: ${formatIssue(warning)}\n`);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -10,11 +10,12 @@ export type RunStatus =
 
 export const RUN_TRANSITIONS: TransitionTable<RunStatus> = {
   queued: ['running', 'cancelled', 'superseded', 'failed'],
-  running: ['waiting', 'succeeded', 'failed', 'cancelled'],
+  // running → queued: a restarted control plane puts a run whose stage it lost back in line.
+  running: ['waiting', 'succeeded', 'failed', 'cancelled', 'queued'],
   waiting: ['running', 'superseded', 'cancelled', 'failed'],
-  // A manual retry re-runs the failed (or stopped) stage of a finished run.
-  failed: ['running'],
-  cancelled: ['running'],
+  // A manual retry puts a finished run back in line to re-run its failed (or stopped) stage.
+  failed: ['queued'],
+  cancelled: ['queued'],
   succeeded: [],
   superseded: [],
 };
@@ -31,8 +32,9 @@ export type StageStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'canc
 export const STAGE_TRANSITIONS: TransitionTable<StageStatus> = {
   pending: ['running', 'skipped', 'cancelled'],
   running: ['succeeded', 'failed', 'cancelled'],
+  // Retried by hand, or again after a control plane restart.
   failed: ['running'],
-  cancelled: ['running'],
+  cancelled: ['running', 'pending'],
   succeeded: [],
   skipped: [],
 };

@@ -1,0 +1,32 @@
+import { openDatabase, type Database } from './database.js';
+import { EventRepository } from './event-repository.js';
+import { RunRepository } from './run-repository.js';
+import { ServiceRepository } from './service-repository.js';
+import { TokenRepository } from './token-repository.js';
+
+/**
+ * The repositories over one database connection. A plain grouping, not a god object:
+ * each repository is its own class and can be handed out alone. To change several
+ * aggregates atomically, wrap the calls in `db.transaction(...)`; the repositories'
+ * own transactions then nest as savepoints.
+ */
+export interface Store {
+  db: Database;
+  services: ServiceRepository;
+  runs: RunRepository;
+  events: EventRepository;
+  tokens: TokenRepository;
+  close(): void;
+}
+
+export function openStore(path: string, now: () => number = Date.now): Store {
+  const db = openDatabase(path, { now });
+  return {
+    db,
+    services: new ServiceRepository(db, now),
+    runs: new RunRepository(db, now),
+    events: new EventRepository(db, now),
+    tokens: new TokenRepository(db, now),
+    close: () => db.close(),
+  };
+}
