@@ -45,3 +45,16 @@ export function outsidePhasesMs(build: TimedBuild): number {
   const inPhases = build.summary.phases.reduce((total, phase) => total + phase.durationMs, 0);
   return build.wallMs - inPhases;
 }
+
+/**
+ * Time from the end of phase `after` to the start of phase `before`: what Phoenix does between
+ * two phases, such as starting the shell and restoring the cache before INSTALL.
+ */
+export function gapMs(summary: BuildSummary, after: PhaseType, before: PhaseType): number {
+  const first = summary.phases.find((result) => result.phase === after);
+  const second = summary.phases.find((result) => result.phase === before);
+  if (first?.startedAt === undefined || second?.startedAt === undefined) {
+    throw new Error(`the build has no timed ${first === undefined ? after : before} phase`);
+  }
+  return Date.parse(second.startedAt) - (Date.parse(first.startedAt) + first.durationMs);
+}
