@@ -300,6 +300,8 @@ describe('LocalExecutor', () => {
         '  build:',
         '    commands:',
         '      - echo "password is $DB_PASSWORD"; printf "%s" "$DB_PASSWORD" | cut -c1-6; printf "%s\\n" "$DB_PASSWORD" >&2',
+        // The secret reaches the pipe in two writes, 50 ms apart.
+        '      - \'printf "split: %s" "${DB_PASSWORD:0:5}"; sleep 0.05; printf "%s end\\n" "${DB_PASSWORD:5}"\'',
       ].join('\n'),
     };
     const secrets = staticSecrets({ 'prod/db': '{"password":"s3cr3t-p4ss"}' });
@@ -307,7 +309,7 @@ describe('LocalExecutor', () => {
     const resolved = await build(files, {}, secrets);
     const refused = await build(files);
 
-    expect(output(resolved.lines)).toEqual(['password is ***', 's3cr3t', '***']);
+    expect(output(resolved.lines)).toEqual(['password is ***', 's3cr3t', '***', 'split: *** end']);
     expect(readFileSync(resolved.summary.logFile, 'utf8')).not.toContain('s3cr3t-p4ss');
     expect(refused.summary.reason).toMatch(
       /^UNSUPPORTED_BUILDSPEC: buildspec.yml:4:18: env.secrets-manager.DB_PASSWORD: no secret store/,
