@@ -3,6 +3,12 @@ import { Command, CommanderError } from 'commander';
 import { PhoenixError } from '../shared/errors.js';
 import { registerBuildCommand } from './build-command.js';
 import { registerInitCommand } from './init-command.js';
+import { registerLoginCommand } from './login-command.js';
+import { registerRepoCommand } from './repo-command.js';
+import { registerRunCommands } from './run-commands.js';
+import { registerServerCommand } from './server-command.js';
+import { registerServiceCommands } from './service-commands.js';
+import { registerTokenCommands } from './token-commands.js';
 import { registerValidateCommand } from './validate-command.js';
 
 /** `phoenix`: one entry point; each command lives in its own file. */
@@ -16,7 +22,13 @@ export function createProgram(): Command {
     .exitOverride();
   registerBuildCommand(program);
   registerValidateCommand(program);
+  registerServerCommand(program);
   registerInitCommand(program);
+  registerLoginCommand(program);
+  registerTokenCommands(program);
+  registerRepoCommand(program);
+  registerServiceCommands(program);
+  registerRunCommands(program);
   return program;
 }
 

@@ -1,0 +1,140 @@
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { PipelineFixture } from '../../test/support/pipeline-fixture.js';
+import { silentLogger } from '../shared/logger.js';
+import type { Access } from './auth.js';
+import { createHttpServer } from './http-server.js';
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
+
+const operationSchema = z
+  .object({
+    'x-phoenix-role': z.enum(['public', 'viewer', 'developer', 'admin']),
+    security: z.array(z.record(z.array(z.string()))).optional(),
+    responses: z.record(z.unknown()),
+  })
+  .passthrough();
+
+const documentSchema = z.object({
+  openapi: z.string().startsWith('3.1'),
+  paths: z.record(z.record(z.unknown())),
+  components: z.record(z.record(z.unknown())),
+});
+
+interface RegisteredRoute {
+  method: string;
+  url: string;
+  access: Access | undefined;
+}
+
+/** `/api/runs/:id` → `/api/runs/{id}` */
+function openApiPath(url: string): string {
+  return url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+}
+
+function refsIn(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(refsIn);
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, inner]) =>
+    key === '$ref' && typeof inner === 'string' ? [inner] : refsIn(inner),
+  );
+}
+
+describe('docs/openapi.yaml', () => {
+  const document = documentSchema.parse(
+    parse(readFileSync(new URL('../../docs/openapi.yaml', import.meta.url), 'utf8')),
+  );
+  const routes: RegisteredRoute[] = [];
+  let f: PipelineFixture;
+  let app: FastifyInstance;
+
+  beforeAll(async () => {
+    f = new PipelineFixture();
+    app = createHttpServer({
+      store: f.store,
+      orchestrator: f.orchestrator,
+      bus: f.bus,
+      repositoriesRoot: f.repositories,
+      sources: { watch: () => undefined, unwatch: () => undefined },
+      publicUrl: () => 'http://127.0.0.1',
+      logger: silentLogger(),
+      now: Date.now,
+      version: 'test',
+      processMetrics: false,
+    });
+    // Routes are registered in plugins, so this hook sees every one of them.
+    app.addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) {
+        routes.push({ method, url: route.url, access: route.config?.access });
+      }
+    });
+    await app.ready();
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await f.close();
+  });
+
+  function operation(method: string, url: string) {
+    return document.paths[openApiPath(url)]?.[method.toLowerCase()];
+  }
+
+  it('sees the routes', () => {
+    expect(routes.length).toBeGreaterThan(20);
+  });
+
+  it('documents every route the server registers, with its role', () => {
+    const problems: string[] = [];
+    for (const route of routes) {
+      const documented = operation(route.method, route.url);
+      if (documented === undefined) {
+        problems.push(`${route.method} ${route.url} is not documented`);
+        continue;
+      }
+      const { 'x-phoenix-role': role, security } = operationSchema.parse(documented);
+      const allowed = typeof route.access === 'function' ? ['viewer', 'developer'] : [route.access];
+      if (!allowed.includes(role)) {
+        problems.push(
+          `${route.method} ${route.url}: x-phoenix-role ${role}, server says ${String(route.access)}`,
+        );
+      }
+      const bearerFree = security !== undefined && security.every((s) => !('bearerAuth' in s));
+      if (role === 'public' && !bearerFree) {
+        problems.push(`${route.method} ${route.url} is public but documented as needing a token`);
+      }
+      if (role !== 'public' && security?.length === 0) {
+        problems.push(`${route.method} ${route.url} needs a token but is documented without one`);
+      }
+    }
+
+    expect(problems).toEqual([]);
+  });
+
+  it('documents no route the server does not have', () => {
+    const registered = new Set(
+      routes.map((r) => `${r.method.toLowerCase()} ${openApiPath(r.url)}`),
+    );
+    const documented = Object.entries(document.paths).flatMap(([path, item]) =>
+      METHODS.filter((method) => item[method] !== undefined).map((method) => `${method} ${path}`),
+    );
+
+    expect(documented.filter((entry) => !registered.has(entry))).toEqual([]);
+  });
+
+  it('resolves every $ref', () => {
+    const missing = refsIn(document).filter((ref) => {
+      const [, section, name] = /^#\/components\/([^/]+)\/([^/]+)$/.exec(ref) ?? [];
+      return (
+        section === undefined ||
+        name === undefined ||
+        document.components[section]?.[name] === undefined
+      );
+    });
+
+    expect(missing).toEqual([]);
+  });
+});

@@ -1,0 +1,216 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  ConflictError,
+  ExternalServiceError,
+  IllegalTransitionError,
+  NotFoundError,
+  UnsupportedError,
+  ValidationError,
+  type ValidationIssue,
+} from '../shared/errors.js';
+import {
+  ForbiddenError,
+  MalformedJsonError,
+  RequestValidationError,
+  UnauthorizedError,
+  type AuthChallenge,
+} from './http-errors.js';
+
+/**
+ * Every error response, as RFC 9457 problem details. This file is the one place where
+ * errors become HTTP statuses: handlers throw typed errors and never pick a status for one.
+ */
+export interface Problem {
+  /** `urn:phoenix:problem:<slug>`: stable, for clients to branch on. */
+  type: string;
+  title: string;
+  status: number;
+  /** What went wrong with this request, in words a person reads. */
+  detail: string;
+  /** The request path the problem is about. */
+  instance: string;
+  /** One entry per bad field (request validation) or per issue in a user's file. */
+  errors?: ProblemIssue[];
+  /** Given on 500s, to find the logged error. */
+  requestId?: string;
+}
+
+export interface ProblemIssue {
+  /** `body`, `query`, `path`, `header`, or `file:line:column` for an issue in a user's file. */
+  location: string;
+  /** The field or dotted key; empty for the document itself. */
+  field: string;
+  message: string;
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+
+interface ProblemSpec {
+  status: number;
+  slug: string;
+  title: string;
+  detail: string;
+  errors?: ProblemIssue[];
+  challenge?: AuthChallenge;
+}
+
+const INTERNAL_DETAIL =
+  'Phoenix failed to handle this request. The server log has the details under this requestId.';
+
+/** Fastify's own request errors (body parsing) that clients cause, by their stable code. */
+const FASTIFY_CLIENT_ERRORS: Readonly<Record<string, { slug: string; title: string }>> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { slug: 'payload-too-large', title: 'Payload Too Large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    slug: 'unsupported-media-type',
+    title: 'Unsupported Media Type',
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { slug: 'bad-request', title: 'Bad Request' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { slug: 'malformed-json', title: 'Malformed JSON' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { slug: 'malformed-json', title: 'Malformed JSON' },
+};
+
+/** What a client is told for `error`: anything unexpected is a 500 that says nothing more. */
+export function problemFor(error: unknown, request?: { bodyLimit?: number }): ProblemSpec {
+  if (error instanceof RequestValidationError) {
+    return {
+      status: 400,
+      slug: 'validation',
+      title: 'Invalid request',
+      detail: error.message,
+      errors: error.issues.map((issue) => ({
+        location: issue.in,
+        field: issue.field,
+        message: issue.message,
+      })),
+    };
+  }
+  if (error instanceof MalformedJsonError)
+    return { status: 400, slug: 'malformed-json', title: 'Malformed JSON', detail: error.message };
+  if (error instanceof ValidationError)
+    return issuesProblem(400, 'validation', 'Invalid input', error.issues, error.message);
+  if (error instanceof UnsupportedError)
+    return issuesProblem(422, 'unsupported', 'Unsupported', error.issues, error.message);
+  if (error instanceof UnauthorizedError) {
+    return {
+      status: 401,
+      slug: 'unauthorized',
+      title: 'Unauthorized',
+      detail: error.message,
+      ...(error.challenge === undefined ? {} : { challenge: error.challenge }),
+    };
+  }
+  if (error instanceof ForbiddenError)
+    return { status: 403, slug: 'forbidden', title: 'Forbidden', detail: error.message };
+  if (error instanceof NotFoundError)
+    return { status: 404, slug: 'not-found', title: 'Not Found', detail: error.message };
+  if (error instanceof ConflictError)
+    return { status: 409, slug: 'conflict', title: 'Conflict', detail: error.message };
+  if (error instanceof IllegalTransitionError)
+    return { status: 409, slug: 'illegal-transition', title: 'Conflict', detail: error.message };
+  if (error instanceof ExternalServiceError)
+    return { status: 502, slug: 'external-service', title: 'Bad Gateway', detail: error.message };
+  const fastify = fastifyClientError(error, request?.bodyLimit);
+  if (fastify !== undefined) return fastify;
+  return { status: 500, slug: 'internal', title: 'Internal Server Error', detail: INTERNAL_DETAIL };
+}
+
+function issuesProblem(
+  status: number,
+  slug: string,
+  title: string,
+  issues: readonly ValidationIssue[],
+  detail: string,
+): ProblemSpec {
+  return {
+    status,
+    slug,
+    title,
+    detail,
+    errors: issues.map((issue) => ({
+      location: `${issue.location.file}:${issue.location.line}:${issue.location.column}`,
+      field: issue.key,
+      message: issue.message,
+    })),
+  };
+}
+
+function fastifyClientError(
+  error: unknown,
+  bodyLimit: number | undefined,
+): ProblemSpec | undefined {
+  if (!isFastifyError(error)) return undefined;
+  const known = FASTIFY_CLIENT_ERRORS[error.code];
+  if (known === undefined) return undefined;
+  const status = error.statusCode ?? 400;
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    const limit = bodyLimit === undefined ? '' : ` of ${formatBytes(bodyLimit)}`;
+    return { status, ...known, detail: `the request body is larger than the limit${limit}` };
+  }
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return { status, ...known, detail: 'send the request body as application/json' };
+  }
+  return { status, ...known, detail: error.message };
+}
+
+function isFastifyError(error: unknown): error is FastifyError {
+  return error instanceof Error && 'code' in error && typeof error.code === 'string';
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
+}
+
+/** The request path without its query string: what a problem is about. */
+export function instanceOf(request: FastifyRequest): string {
+  const url = request.url;
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
+export function toProblem(spec: ProblemSpec, instance: string, requestId?: string): Problem {
+  return {
+    type: `urn:phoenix:problem:${spec.slug}`,
+    title: spec.title,
+    status: spec.status,
+    detail: spec.detail,
+    instance,
+    ...(spec.errors === undefined ? {} : { errors: spec.errors }),
+    ...(requestId === undefined ? {} : { requestId }),
+  };
+}
+
+const CHALLENGES: Record<AuthChallenge, string> = {
+  bearer: 'Bearer realm="Phoenix"',
+  basic: 'Basic realm="Phoenix"',
+};
+
+/** Sends `spec` as problem+json; 5xx problems carry the request id their log entry has. */
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, spec: ProblemSpec): void {
+  if (spec.challenge !== undefined) reply.header('WWW-Authenticate', CHALLENGES[spec.challenge]);
+  const problem = toProblem(spec, instanceOf(request), spec.status >= 500 ? request.id : undefined);
+  void reply.code(spec.status).type(PROBLEM_CONTENT_TYPE).send(problem);
+}
+
+/**
+ * Installs the error handler (every thrown error becomes a problem; unexpected ones are
+ * logged once, here, with the error) and the unknown-route handler.
+ */
+export function registerProblemHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error: unknown, request, reply) => {
+    const spec = problemFor(error, { bodyLimit: request.routeOptions.bodyLimit });
+    if (spec.status >= 500) {
+      request.log.error({ err: error, url: instanceOf(request) }, 'request failed');
+    }
+    sendProblem(reply, request, spec);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    sendProblem(reply, request, {
+      status: 404,
+      slug: 'not-found',
+      title: 'Not Found',
+      detail: `no route ${request.method} ${instanceOf(request)}`,
+    });
+  });
+}

@@ -1,0 +1,48 @@
+import type { Orchestrator } from '../pipeline/orchestrator.js';
+import type { RunEventBus } from '../pipeline/run-events.js';
+import type { Logger } from '../shared/logger.js';
+import type { Service } from '../store/service-repository.js';
+import type { Store } from '../store/store.js';
+
+/** Pollers for external repositories: the server tells them about services it adds or removes. */
+export interface SourceWatcher {
+  watch(service: Service): void;
+  unwatch(name: string): void;
+}
+
+/** What the HTTP server needs; wired once in main.ts. */
+export interface ServerDeps {
+  store: Store;
+  orchestrator: Orchestrator;
+  bus: RunEventBus;
+  /** Hosted bare repositories live here, at repositoryPath(root, name). */
+  repositoriesRoot: string;
+  sources: SourceWatcher;
+  /** Where clients reach this server, e.g. http://127.0.0.1:8800, for push and hook URLs. */
+  publicUrl: () => string;
+  logger: Logger;
+  now: () => number;
+  version: string;
+  /** Largest JSON request body; DEFAULT_MAX_JSON_BYTES (1 MiB) when absent. */
+  maxJsonBytes?: number;
+  /** Largest webhook delivery; DEFAULT_MAX_WEBHOOK_BYTES (5 MiB) when absent. */
+  maxWebhookBytes?: number;
+  /** Largest push (pack) over smart HTTP; git-http's DEFAULT_MAX_PUSH_BYTES when absent. */
+  maxPushBytes?: number;
+  /**
+   * The git repository Phoenix reads a service's commits from: the same one the
+   * orchestrator's config source and build stage use (hosted bare repository or mirror).
+   * Undefined when there is none yet. Defaults to defaultRepositoryOf.
+   */
+  repositoryOf?: (service: Service) => string | undefined;
+  /**
+   * Brings an external service's mirror up to date (a fetch), called when a forge webhook
+   * announces a push, before the pushed commit is looked up. Without it, a commit the
+   * mirror lacks is left to the poller.
+   */
+  fetchExternal?: (service: Service) => Promise<void>;
+  /** Comment lines sent on idle event streams so proxies keep them open; default 15 s. */
+  heartbeatMs?: number;
+  /** Node process metrics (CPU, memory, event loop) on /metrics; default true. */
+  processMetrics?: boolean;
+}

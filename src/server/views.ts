@@ -1,0 +1,166 @@
+import type { Run, RunStatus, Stage, StageKind, StageStatus, Trigger } from '../pipeline/run.js';
+import { redactRepositoryUrl } from '../source/repository-url.js';
+import type { Service } from '../store/service-repository.js';
+import type { TokenRecord, TokenRole } from '../store/token-repository.js';
+
+/**
+ * What the API shows of stored records. Server paths (log files, hosted repositories) and
+ * secrets (webhook secrets, credentials in URLs) never leave the server; URLs replace paths.
+ */
+
+export interface StageView {
+  index: number;
+  name: string;
+  kind: StageKind;
+  status: StageStatus;
+  attempt: number;
+  startedAt?: string;
+  finishedAt?: string;
+  reason?: string;
+  platformFailure?: boolean;
+  externalId?: string;
+  output?: Record<string, unknown>;
+  /** Set once the stage has a log. */
+  logUrl?: string;
+}
+
+export interface RunView {
+  id: string;
+  service: string;
+  number: number;
+  status: RunStatus;
+  commit: string;
+  ref: string;
+  trigger: Trigger;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  durationMs?: number;
+  reason?: string;
+  stages: StageView[];
+  url: string;
+}
+
+export interface RunSummary {
+  id: string;
+  number: number;
+  status: RunStatus;
+  commit: string;
+  ref: string;
+  createdAt: string;
+  finishedAt?: string;
+}
+
+export interface ServiceView {
+  name: string;
+  repository: { kind: 'hosted'; pushUrl: string } | { kind: 'external'; url: string };
+  defaultBranch: string;
+  pollIntervalMs?: number;
+  webhook: { url: string; secretConfigured: boolean };
+  createdAt: string;
+  lastRun?: RunSummary;
+}
+
+export interface TokenView {
+  id: string;
+  name: string;
+  role: TokenRole;
+  createdAt: string;
+  lastUsedAt?: string;
+  revokedAt?: string;
+}
+
+export function runView(run: Run): RunView {
+  const url = `/api/runs/${run.id}`;
+  return {
+    id: run.id,
+    service: run.service,
+    number: run.number,
+    status: run.status,
+    commit: run.commit,
+    ref: run.ref,
+    trigger: run.trigger,
+    createdAt: run.createdAt,
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt,
+    durationMs: durationOf(run),
+    reason: run.reason,
+    stages: run.stages.map((stage) => stageView(stage, url)),
+    url,
+  };
+}
+
+function stageView(stage: Stage, runUrl: string): StageView {
+  return {
+    index: stage.index,
+    name: stage.name,
+    kind: stage.kind,
+    status: stage.status,
+    attempt: stage.attempt,
+    startedAt: stage.startedAt,
+    finishedAt: stage.finishedAt,
+    reason: stage.reason,
+    platformFailure: stage.platformFailure,
+    externalId: stage.externalId,
+    output: stage.output === undefined ? undefined : withoutServerPaths(stage.output),
+    logUrl: stage.logPath === undefined ? undefined : `${runUrl}/logs?stage=${stage.index}`,
+  };
+}
+
+export function runSummary(run: Run): RunSummary {
+  return {
+    id: run.id,
+    number: run.number,
+    status: run.status,
+    commit: run.commit,
+    ref: run.ref,
+    createdAt: run.createdAt,
+    finishedAt: run.finishedAt,
+  };
+}
+
+export function serviceView(service: Service, publicUrl: string, lastRun?: Run): ServiceView {
+  const repository: ServiceView['repository'] =
+    service.repository.kind === 'hosted'
+      ? { kind: 'hosted', pushUrl: pushUrlOf(publicUrl, service.name) }
+      : { kind: 'external', url: redactRepositoryUrl(service.repository.url) };
+  return {
+    name: service.name,
+    repository,
+    defaultBranch: service.defaultBranch,
+    pollIntervalMs: service.pollIntervalMs,
+    webhook: {
+      url: `${publicUrl}/hooks/github`,
+      secretConfigured: service.webhookSecret !== undefined && service.webhookSecret !== '',
+    },
+    createdAt: service.createdAt,
+    lastRun: lastRun === undefined ? undefined : runSummary(lastRun),
+  };
+}
+
+export function tokenView(record: TokenRecord): TokenView {
+  return {
+    id: record.id,
+    name: record.name,
+    role: record.role,
+    createdAt: record.createdAt,
+    lastUsedAt: record.lastUsedAt,
+    revokedAt: record.revokedAt,
+  };
+}
+
+export function pushUrlOf(publicUrl: string, repository: string): string {
+  return `${publicUrl}/git/${repository}.git`;
+}
+
+function durationOf(run: Run): number | undefined {
+  if (run.startedAt === undefined || run.finishedAt === undefined) return undefined;
+  return Date.parse(run.finishedAt) - Date.parse(run.startedAt);
+}
+
+/** Keys of stage outputs that hold paths on the server (the build's log file). */
+const SERVER_PATH_KEYS: ReadonlySet<string> = new Set(['logFile', 'logPath']);
+
+function withoutServerPaths(output: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(output).filter(([key]) => !SERVER_PATH_KEYS.has(key)));
+}
