@@ -1,5 +1,7 @@
 import { ExternalServiceError } from '../shared/errors.js';
-import type { TokenRole } from '../store/token-repository.js';
+import type { RunView } from '../pipeline/run-view.js';
+import type { ServiceView } from '../store/service-view.js';
+import type { TokenRecord, TokenRole } from '../store/token-repository.js';
 import type {
   CreatedTokenView,
   DeletedService,
@@ -9,9 +11,6 @@ import type {
   RunPage,
   RunQuery,
   RunStreamEvent,
-  RunView,
-  ServiceView,
-  TokenView,
   TriggerRequest,
   TriggerResult,
 } from './api-types.js';
@@ -96,11 +95,11 @@ export class ApiClient {
     return this.json('POST', '/api/tokens', { body: input });
   }
 
-  listTokens(): Promise<{ tokens: TokenView[] }> {
+  listTokens(): Promise<{ tokens: TokenRecord[] }> {
     return this.json('GET', '/api/tokens');
   }
 
-  revokeToken(id: string): Promise<{ token: TokenView }> {
+  revokeToken(id: string): Promise<{ token: TokenRecord }> {
     return this.json('DELETE', `/api/tokens/${segment(id)}`);
   }
 

@@ -1,9 +1,11 @@
-import type { RunStatus, StageKind, StageStatus, Trigger } from '../pipeline/run.js';
-import type { TokenRole } from '../store/token-repository.js';
+import type { RunView } from '../pipeline/run-view.js';
+import type { ServiceView } from '../store/service-view.js';
+import type { TokenRecord, TokenRole } from '../store/token-repository.js';
 
 /**
- * The API's JSON as the CLI reads it: the server's views (src/server/views.ts) restated
- * here, because nothing imports server/. Keep the two in step.
+ * The API's JSON as the CLI reads it, where it is not a domain type or view shared with
+ * the server (RunView, ServiceView, TokenRecord): requests, envelopes and small answers.
+ * Nothing here imports server/.
  */
 
 export interface Identity {
@@ -12,39 +14,9 @@ export interface Identity {
   role: TokenRole;
 }
 
-export interface TokenView {
-  id: string;
-  name: string;
-  role: TokenRole;
-  createdAt: string;
-  lastUsedAt?: string;
-  revokedAt?: string;
-}
-
-export interface CreatedTokenView extends TokenView {
+export interface CreatedTokenView extends TokenRecord {
   /** The plaintext token: the server shows it this once. */
   token: string;
-}
-
-export interface RunSummary {
-  id: string;
-  number: number;
-  status: RunStatus;
-  commit: string;
-  ref: string;
-  createdAt: string;
-  finishedAt?: string;
-}
-
-/** A service; the webhook secret and server paths never leave the server. */
-export interface ServiceView {
-  name: string;
-  repository: { kind: 'hosted'; pushUrl: string } | { kind: 'external'; url: string };
-  defaultBranch: string;
-  pollIntervalMs?: number;
-  webhook?: { url: string; secretConfigured: boolean };
-  createdAt: string;
-  lastRun?: RunSummary;
 }
 
 export interface NewServiceRequest {
@@ -67,45 +39,6 @@ export interface HostedRepository {
   /** Where `git push` goes; the token is the password. */
   pushUrl: string;
   service?: ServiceView;
-}
-
-export interface StageView {
-  index: number;
-  name: string;
-  kind: StageKind;
-  status: StageStatus;
-  /** How many times the stage has started (retries count). */
-  attempt: number;
-  startedAt?: string;
-  finishedAt?: string;
-  /** Why it failed, was cancelled or skipped. */
-  reason?: string;
-  /** Failed because of Phoenix (killed, timed out), not because of the user's code. */
-  platformFailure?: boolean;
-  /** Build id, deployment id... */
-  externalId?: string;
-  /** A build stage's essentials (artifacts, reports); a refused configuration's issues. */
-  output?: Record<string, unknown>;
-  logUrl?: string;
-}
-
-export interface RunView {
-  id: string;
-  service: string;
-  /** 1, 2, 3... per service. */
-  number: number;
-  status: RunStatus;
-  commit: string;
-  /** `refs/heads/main`, `refs/tags/v1.2.0`. */
-  ref: string;
-  trigger: Trigger;
-  createdAt: string;
-  startedAt?: string;
-  finishedAt?: string;
-  durationMs?: number;
-  reason?: string;
-  stages: StageView[];
-  url?: string;
 }
 
 export interface RunQuery {

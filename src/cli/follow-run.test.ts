@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiClient } from './api-client.js';
 import { plainColors } from './api-command.js';
-import type { RunView, StageView } from './api-types.js';
+import type { RunView, StageView } from '../pipeline/run-view.js';
 import { followRun } from './follow-run.js';
 import { storedForm } from './log-catch-up.js';
 
@@ -31,6 +31,7 @@ function runView(fields: Partial<RunView> = {}): RunView {
     trigger: { type: 'push', actor: 'alice' },
     createdAt: new Date(T0).toISOString(),
     stages: [stage(0, 'source'), stage(1, 'build')],
+    url: '/api/runs/r_1',
     ...fields,
   };
 }

@@ -1,10 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pc from 'picocolors';
 import type { LogLine } from '../build/build-log.js';
-import { FINISHED_RUN_STATUSES, type RunStatus, type StageStatus } from '../pipeline/run.js';
+import {
+  FINISHED_RUN_STATUSES,
+  FINISHED_STAGE_STATUSES,
+  isRunStatus,
+  isStageStatus,
+  type RunStatus,
+  type StageStatus,
+} from '../pipeline/run.js';
+import type { RunView } from '../pipeline/run-view.js';
 import { ApiError, ServerUnreachableError, type ApiClient } from './api-client.js';
 import type { Colors } from './api-command.js';
-import type { RunStreamEvent, RunView } from './api-types.js';
+import type { RunStreamEvent } from './api-types.js';
 import { parseStoredLog, StageLogJoin } from './log-catch-up.js';
 import { formatLogLine } from './output.js';
 import { branchOf, colorStatus, runName } from './run-output.js';
@@ -42,13 +50,6 @@ export interface FollowResult {
 export function followRun(options: FollowOptions): Promise<FollowResult> {
   return new RunFollower(options).follow();
 }
-
-const FINISHED_STAGE_STATUSES: readonly StageStatus[] = [
-  'succeeded',
-  'failed',
-  'cancelled',
-  'skipped',
-];
 
 /** A stored event as the stream replays it: `data` is the stored record. */
 interface StoredEvent {
@@ -300,32 +301,6 @@ function storedEvent(data: Record<string, unknown>): StoredEvent | undefined {
   const inner = data['data'];
   if (!isRecord(inner)) return undefined;
   return { time: typeof data['time'] === 'string' ? data['time'] : undefined, data: inner };
-}
-
-const RUN_STATUSES: readonly string[] = [
-  'queued',
-  'running',
-  'waiting',
-  'succeeded',
-  'failed',
-  'cancelled',
-  'superseded',
-] satisfies RunStatus[];
-const STAGE_STATUSES: readonly string[] = [
-  'pending',
-  'running',
-  'succeeded',
-  'failed',
-  'cancelled',
-  'skipped',
-] satisfies StageStatus[];
-
-function isRunStatus(value: unknown): value is RunStatus {
-  return typeof value === 'string' && RUN_STATUSES.includes(value);
-}
-
-function isStageStatus(value: unknown): value is StageStatus {
-  return typeof value === 'string' && STAGE_STATUSES.includes(value);
 }
 
 function isRunView(value: unknown): value is RunView {

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import pc from 'picocolors';
-import type { RunStatus } from '../pipeline/run.js';
+import { isRunStatus, RUN_STATUSES } from '../pipeline/run.js';
 import type { ApiClient } from './api-client.js';
 import {
   printJson,
@@ -9,22 +9,12 @@ import {
   withConnectionOptions,
   type ConnectionOptions,
 } from './api-command.js';
-import type { RunView } from './api-types.js';
+import type { RunView } from '../pipeline/run-view.js';
 import { followRun } from './follow-run.js';
 import { formatRunDetails, formatRunsTable, runName } from './run-output.js';
 
 /** Most runs one `phoenix runs` asks for (the server's own limit). */
 const MAX_RUNS_PAGE = 200;
-
-const RUN_STATUSES = [
-  'queued',
-  'running',
-  'waiting',
-  'succeeded',
-  'failed',
-  'cancelled',
-  'superseded',
-] as const satisfies readonly RunStatus[];
 
 const RUN_ARGUMENT = ['<run>', 'run id (r_...) or SERVICE#NUMBER, e.g. shop#12'] as const;
 
@@ -233,7 +223,7 @@ async function follow(
 
 function statuses(text: string): string {
   const parts = text.split(',').map((part) => part.trim());
-  const unknown = parts.filter((part) => !(RUN_STATUSES as readonly string[]).includes(part));
+  const unknown = parts.filter((part) => !isRunStatus(part));
   if (unknown.length > 0 || parts.length === 0)
     throw new InvalidArgumentError(
       `${unknown.join(', ')} is not a status; use ${RUN_STATUSES.join(', ')}`,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { plainColors } from './api-command.js';
-import type { RunView } from './api-types.js';
+import type { RunView } from '../pipeline/run-view.js';
 import { branchOf, formatAge, formatRunDetails, formatRunsTable } from './run-output.js';
 
 const NOW = Date.parse('2030-01-02T12:00:00.000Z');
@@ -19,6 +19,7 @@ function run(fields: Partial<RunView>): RunView {
     startedAt: '2030-01-02T11:58:00.000Z',
     finishedAt: '2030-01-02T11:58:42.500Z',
     stages: [],
+    url: '/api/runs/r_1',
     ...fields,
   };
 }

@@ -3,7 +3,7 @@ import type { RunStatus, StageStatus } from '../pipeline/run.js';
 import { formatIssue, type ValidationIssue } from '../shared/errors.js';
 import { formatDuration } from '../shared/durations.js';
 import type { Colors } from './api-command.js';
-import type { RunView, StageView } from './api-types.js';
+import type { RunView, StageView } from '../pipeline/run-view.js';
 import { formatTable, type Cell } from './table.js';
 
 export interface OutputContext {

@@ -7,7 +7,7 @@ import {
   withConnectionOptions,
   type ConnectionOptions,
 } from './api-command.js';
-import type { ServiceView } from './api-types.js';
+import type { ServiceView } from '../store/service-view.js';
 import { colorStatus, formatAge } from './run-output.js';
 import { formatTable } from './table.js';
 
@@ -128,7 +128,7 @@ function formatService(service: ServiceView): string {
   if (service.pollIntervalMs !== undefined)
     lines.push(`  polled      every ${formatDuration(service.pollIntervalMs)}`);
   // Forge webhooks announce pushes to external repositories; hosted ones see their pushes.
-  if (service.webhook !== undefined && service.repository.kind === 'external') {
+  if (service.repository.kind === 'external') {
     const secret = service.webhook.secretConfigured
       ? 'secret set'
       : 'no secret: add one with --webhook-secret to accept GitHub deliveries';

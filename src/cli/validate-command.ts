@@ -1,4 +1,3 @@
-import { access } from 'node:fs/promises';
 import { dirname, join, normalize, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadBuildspec, type Buildspec } from '../config/buildspec.js';
@@ -9,6 +8,7 @@ import {
 } from '../config/phoenix-config.js';
 import { DEFAULT_BUILDSPEC } from '../config/phoenix-schema.js';
 import { formatIssue, ValidationError, type ValidationIssue } from '../shared/errors.js';
+import { pathExists } from '../shared/path-exists.js';
 
 interface ValidateOptions {
   config?: string;
@@ -40,8 +40,8 @@ async function validate(options: ValidateOptions): Promise<void> {
   const configName = options.config ?? PHOENIX_CONFIG_FILE;
   if (
     options.config === undefined &&
-    !(await exists(PHOENIX_CONFIG_FILE)) &&
-    (await exists(DEFAULT_BUILDSPEC))
+    !(await pathExists(PHOENIX_CONFIG_FILE)) &&
+    (await pathExists(DEFAULT_BUILDSPEC))
   ) {
     process.stderr.write(
       `note: no ${PHOENIX_CONFIG_FILE} here; checking ${DEFAULT_BUILDSPEC} alone\n`,
@@ -55,7 +55,7 @@ async function validate(options: ValidateOptions): Promise<void> {
   process.stdout.write(`${configName}: ${describeConfig(config)}\n`);
   const buildspec =
     options.buildspec ?? normalize(join(dirname(configName), config.build.buildspec));
-  if (options.buildspec === undefined && !(await exists(buildspec))) {
+  if (options.buildspec === undefined && !(await pathExists(buildspec))) {
     issues.push(
       config.source.issue(
         ['build', 'buildspec'],
@@ -95,13 +95,4 @@ function reportBuildspec(spec: Buildspec): void {
 
 function printWarnings(warnings: readonly ValidationIssue[]): void {
   for (const warning of warnings) process.stderr.write(`warning: ${formatIssue(warning)}\n`);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -1,6 +1,7 @@
-import { access, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { basename, join, posix, resolve } from 'node:path';
 import { ValidationError } from '../shared/errors.js';
+import { pathExists } from '../shared/path-exists.js';
 import { PHOENIX_CONFIG_FILE } from './phoenix-config.js';
 import { DEFAULT_BUILDSPEC, SERVICE_NAME_PATTERN } from './phoenix-schema.js';
 
@@ -60,7 +61,7 @@ export async function initFiles(options: InitOptions): Promise<InitFile[]> {
   return Promise.all(
     files.map(async ({ name, content, kept }) => {
       const path = join(directory, name);
-      return (await exists(path)) ? { path, content, skipped: kept } : { path, content };
+      return (await pathExists(path)) ? { path, content, skipped: kept } : { path, content };
     }),
   );
 }
@@ -80,7 +81,7 @@ export function serviceNameFrom(folder: string): string {
 
 async function readNodeProject(directory: string): Promise<NodeProject | undefined> {
   const path = join(directory, 'package.json');
-  if (!(await exists(path))) return undefined;
+  if (!(await pathExists(path))) return undefined;
   let manifest: unknown;
   try {
     manifest = JSON.parse(await readFile(path, 'utf8'));
@@ -98,7 +99,7 @@ async function readNodeProject(directory: string): Promise<NodeProject | undefin
   }
   const scripts = record(manifest, 'scripts');
   const lockfiles = ['package-lock.json', 'npm-shrinkwrap.json'];
-  const present = await Promise.all(lockfiles.map((name) => exists(join(directory, name))));
+  const present = await Promise.all(lockfiles.map((name) => pathExists(join(directory, name))));
   return {
     scripts: new Set(Object.keys(scripts)),
     lockfile: lockfiles.find((_, index) => present[index]),
@@ -144,15 +145,6 @@ async function tsconfigOutDir(directory: string): Promise<string | undefined> {
   } catch {
     // No tsconfig, or one with comments: fall back to the common dist/.
     return undefined;
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -5,8 +5,17 @@ import type { TransitionTable } from './state-machine.js';
  * CodePipeline's execution statuses (InProgress, Stopped, Succeeded, Superseded, Failed),
  * with `queued` for runs waiting for their turn and `waiting` for a run paused between stages.
  */
-export type RunStatus =
-  'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled' | 'superseded';
+export const RUN_STATUSES = [
+  'queued',
+  'running',
+  'waiting',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'superseded',
+] as const;
+
+export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export const RUN_TRANSITIONS: TransitionTable<RunStatus> = {
   queued: ['running', 'cancelled', 'superseded', 'failed'],
@@ -27,7 +36,18 @@ export const FINISHED_RUN_STATUSES: readonly RunStatus[] = [
   'superseded',
 ];
 
-export type StageStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
+export const UNFINISHED_RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'waiting'];
+
+export const STAGE_STATUSES = [
+  'pending',
+  'running',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'skipped',
+] as const;
+
+export type StageStatus = (typeof STAGE_STATUSES)[number];
 
 export const STAGE_TRANSITIONS: TransitionTable<StageStatus> = {
   pending: ['running', 'skipped', 'cancelled'],
@@ -38,6 +58,24 @@ export const STAGE_TRANSITIONS: TransitionTable<StageStatus> = {
   succeeded: [],
   skipped: [],
 };
+
+export const FINISHED_STAGE_STATUSES: readonly StageStatus[] = [
+  'succeeded',
+  'failed',
+  'cancelled',
+  'skipped',
+];
+
+/** For statuses read from outside (a command line, an event stream). */
+export function isRunStatus(value: unknown): value is RunStatus {
+  const statuses: readonly unknown[] = RUN_STATUSES;
+  return statuses.includes(value);
+}
+
+export function isStageStatus(value: unknown): value is StageStatus {
+  const statuses: readonly unknown[] = STAGE_STATUSES;
+  return statuses.includes(value);
+}
 
 export type StageKind = 'source' | 'build' | 'deploy' | 'approval';
 

@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { RunSummary } from '../pipeline/run-view.js';
 import { NotFoundError } from '../shared/errors.js';
 import { parseGitHubEvent, verifyGitHubSignature } from '../source/github-webhook.js';
 import type { Service } from '../store/service-repository.js';
 import { UnauthorizedError } from './http-errors.js';
 import type { RouteContext } from './route-context.js';
 import { hasCommit } from './service-source.js';
-import { runSummary, type RunSummary } from './views.js';
+import { runSummary } from './views.js';
 import { payloadRepository, servicesFor } from './webhook-match.js';
 
 /** GitHub sends at most 25 MB, but push payloads are far smaller; bigger is refused (413). */

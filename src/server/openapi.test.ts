@@ -3,10 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { PipelineFixture } from '../../test/support/pipeline-fixture.js';
-import { silentLogger } from '../shared/logger.js';
+import { ServerFixture } from '../../test/support/server-fixture.js';
 import type { Access } from './auth.js';
-import { createHttpServer } from './http-server.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
 
@@ -48,23 +46,12 @@ describe('docs/openapi.yaml', () => {
     parse(readFileSync(new URL('../../docs/openapi.yaml', import.meta.url), 'utf8')),
   );
   const routes: RegisteredRoute[] = [];
-  let f: PipelineFixture;
+  let f: ServerFixture;
   let app: FastifyInstance;
 
   beforeAll(async () => {
-    f = new PipelineFixture();
-    app = createHttpServer({
-      store: f.store,
-      orchestrator: f.orchestrator,
-      bus: f.bus,
-      repositoriesRoot: f.repositories,
-      sources: { watch: () => undefined, unwatch: () => undefined },
-      publicUrl: () => 'http://127.0.0.1',
-      logger: silentLogger(),
-      now: Date.now,
-      version: 'test',
-      processMetrics: false,
-    });
+    f = new ServerFixture();
+    app = f.start();
     // Routes are registered in plugins, so this hook sees every one of them.
     app.addHook('onRoute', (route) => {
       for (const method of [route.method].flat()) {
@@ -75,7 +62,6 @@ describe('docs/openapi.yaml', () => {
   });
 
   afterAll(async () => {
-    await app.close();
     await f.close();
   });
 

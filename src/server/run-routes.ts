@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { Run, RunStatus, Stage } from '../pipeline/run.js';
+import { RUN_STATUSES, type Run, type Stage } from '../pipeline/run.js';
 import { NotFoundError } from '../shared/errors.js';
 import type { Store } from '../store/store.js';
 import { principalOf } from './auth.js';
@@ -15,16 +15,6 @@ import { runView } from './views.js';
 
 export const DEFAULT_RUN_LIMIT = 20;
 export const MAX_RUN_LIMIT = 200;
-
-const RUN_STATUSES = [
-  'queued',
-  'running',
-  'waiting',
-  'succeeded',
-  'failed',
-  'cancelled',
-  'superseded',
-] as const satisfies readonly RunStatus[];
 
 const statusList = z
   .string()

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { RunStatus } from '../pipeline/run.js';
+import { UNFINISHED_RUN_STATUSES } from '../pipeline/run.js';
 import { parseDuration } from '../shared/durations.js';
 import { ConflictError } from '../shared/errors.js';
 import {
@@ -23,7 +23,6 @@ export const MIN_POLL_INTERVAL_MS = 10_000;
 /** A webhook secret anyone could guess is no authentication. */
 export const MIN_WEBHOOK_SECRET_LENGTH = 16;
 
-const UNFINISHED: readonly RunStatus[] = ['queued', 'running', 'waiting'];
 /** More unfinished runs than this for one service would be a bug elsewhere. */
 const MAX_CANCELLED_ON_DELETE = 10_000;
 
@@ -115,7 +114,7 @@ export function registerServiceRoutes(app: FastifyInstance, context: RouteContex
     if (service.repository.kind === 'external') deps.sources.unwatch(name);
     const unfinished = runs.list({
       service: name,
-      status: UNFINISHED,
+      status: UNFINISHED_RUN_STATUSES,
       limit: MAX_CANCELLED_ON_DELETE,
     });
     for (const run of unfinished) await deps.orchestrator.cancel(run.id, actor);

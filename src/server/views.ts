@@ -1,74 +1,15 @@
-import type { Run, RunStatus, Stage, StageKind, StageStatus, Trigger } from '../pipeline/run.js';
+import type { Run, Stage } from '../pipeline/run.js';
+import type { RunSummary, RunView, StageView } from '../pipeline/run-view.js';
 import { redactRepositoryUrl } from '../source/repository-url.js';
 import type { Service } from '../store/service-repository.js';
-import type { TokenRecord, TokenRole } from '../store/token-repository.js';
+import type { ServiceView } from '../store/service-view.js';
+import type { TokenRecord } from '../store/token-repository.js';
 
 /**
  * What the API shows of stored records. Server paths (log files, hosted repositories) and
  * secrets (webhook secrets, credentials in URLs) never leave the server; URLs replace paths.
+ * The view types live in the domain folders, where the CLI reads them too.
  */
-
-export interface StageView {
-  index: number;
-  name: string;
-  kind: StageKind;
-  status: StageStatus;
-  attempt: number;
-  startedAt?: string;
-  finishedAt?: string;
-  reason?: string;
-  platformFailure?: boolean;
-  externalId?: string;
-  output?: Record<string, unknown>;
-  /** Set once the stage has a log. */
-  logUrl?: string;
-}
-
-export interface RunView {
-  id: string;
-  service: string;
-  number: number;
-  status: RunStatus;
-  commit: string;
-  ref: string;
-  trigger: Trigger;
-  createdAt: string;
-  startedAt?: string;
-  finishedAt?: string;
-  durationMs?: number;
-  reason?: string;
-  stages: StageView[];
-  url: string;
-}
-
-export interface RunSummary {
-  id: string;
-  number: number;
-  status: RunStatus;
-  commit: string;
-  ref: string;
-  createdAt: string;
-  finishedAt?: string;
-}
-
-export interface ServiceView {
-  name: string;
-  repository: { kind: 'hosted'; pushUrl: string } | { kind: 'external'; url: string };
-  defaultBranch: string;
-  pollIntervalMs?: number;
-  webhook: { url: string; secretConfigured: boolean };
-  createdAt: string;
-  lastRun?: RunSummary;
-}
-
-export interface TokenView {
-  id: string;
-  name: string;
-  role: TokenRole;
-  createdAt: string;
-  lastUsedAt?: string;
-  revokedAt?: string;
-}
 
 export function runView(run: Run): RunView {
   const url = `/api/runs/${run.id}`;
@@ -138,7 +79,7 @@ export function serviceView(service: Service, publicUrl: string, lastRun?: Run):
   };
 }
 
-export function tokenView(record: TokenRecord): TokenView {
+export function tokenView(record: TokenRecord): TokenRecord {
   return {
     id: record.id,
     name: record.name,

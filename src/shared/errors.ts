@@ -41,10 +41,8 @@ export function formatIssue(issue: ValidationIssue): string {
   return `${file}:${line}:${column}:${key} ${issue.message}`;
 }
 
-/** A user-supplied file or value is malformed. Carries every issue found, not just the first. */
-export class ValidationError extends PhoenixError {
-  readonly code = 'validation';
-
+/** A refusal that carries every issue found in the user's input, not just the first. */
+export abstract class IssuesError extends PhoenixError {
   constructor(
     readonly issues: readonly ValidationIssue[],
     options?: { cause?: unknown },
@@ -53,16 +51,14 @@ export class ValidationError extends PhoenixError {
   }
 }
 
-/** Valid input that asks for something Phoenix cannot honour (yet); refused before anything runs. */
-export class UnsupportedError extends PhoenixError {
-  readonly code = 'unsupported';
+/** A user-supplied file or value is malformed. */
+export class ValidationError extends IssuesError {
+  readonly code = 'validation';
+}
 
-  constructor(
-    readonly issues: readonly ValidationIssue[],
-    options?: { cause?: unknown },
-  ) {
-    super(issues.map(formatIssue).join('\n'), options);
-  }
+/** Valid input that asks for something Phoenix cannot honour (yet); refused before anything runs. */
+export class UnsupportedError extends IssuesError {
+  readonly code = 'unsupported';
 }
 
 export class NotFoundError extends PhoenixError {

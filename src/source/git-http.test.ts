@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { commitFiles, git, gitRepo, tempDir } from '../../test/support/git-fixture.js';
+import { commitFiles, git, gitRepo, tempDir, userGitEnv } from '../../test/support/git-fixture.js';
 import { handleGitHttp, type GitHttpOutcome } from './git-http.js';
 import { createBareRepository, listRefs } from './hosted-repository.js';
 
@@ -117,16 +117,7 @@ describe('handleGitHttp', () => {
         {
           cwd,
           maxBuffer: 16 * 1024 * 1024,
-          env: {
-            PATH: process.env['PATH'],
-            HOME: dir.path,
-            GIT_CONFIG_NOSYSTEM: '1',
-            GIT_TERMINAL_PROMPT: '0',
-            GIT_AUTHOR_NAME: 'Phoenix Test',
-            GIT_AUTHOR_EMAIL: 'test@phoenix.invalid',
-            GIT_COMMITTER_NAME: 'Phoenix Test',
-            GIT_COMMITTER_EMAIL: 'test@phoenix.invalid',
-          },
+          env: userGitEnv(dir.path),
         },
         (error, stdout, stderr) => {
           if (error === null) resolve({ stdout, stderr });

@@ -1,6 +1,7 @@
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { ConflictError, NotFoundError, PlatformError } from '../shared/errors.js';
+import { pathExists } from '../shared/path-exists.js';
 import { runGit, type GitResult, gitMessage } from './git-command.js';
 import { inputError } from './input-error.js';
 import { isCommitId, isZeroCommit } from './ref-name.js';
@@ -163,17 +164,8 @@ async function hasCommit(path: string, commit: string): Promise<boolean> {
 async function gitIn(path: string, args: readonly string[]): Promise<string> {
   const result: GitResult = await runGit(['-C', path, ...args]);
   if (result.exitCode === 0) return result.stdout;
-  if (!(await exists(path))) throw new NotFoundError(`no repository at ${path}`);
+  if (!(await pathExists(path))) throw new NotFoundError(`no repository at ${path}`);
   throw new PlatformError(`git ${args[0] ?? ''} failed in ${path}: ${gitMessage(result)}`);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function isErrorCode(error: unknown, code: string): boolean {

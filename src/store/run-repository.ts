@@ -1,7 +1,9 @@
 import {
   FINISHED_RUN_STATUSES,
+  FINISHED_STAGE_STATUSES,
   RUN_TRANSITIONS,
   STAGE_TRANSITIONS,
+  UNFINISHED_RUN_STATUSES,
   type Run,
   type RunStatus,
   type StageKind,
@@ -55,14 +57,6 @@ export interface RunDurationStats {
   count: number;
   sumMs: number;
 }
-
-const UNFINISHED: readonly RunStatus[] = ['queued', 'running', 'waiting'];
-const FINISHED_STAGE_STATUSES: readonly StageStatus[] = [
-  'succeeded',
-  'failed',
-  'cancelled',
-  'skipped',
-];
 
 /**
  * Pipeline runs and their stages. Every state change happens in an IMMEDIATE transaction
@@ -168,7 +162,7 @@ export class RunRepository {
         `SELECT ${RUN_COLUMNS} FROM runs WHERE status IN (SELECT value FROM json_each(?))
          ORDER BY seq`,
       )
-      .all(JSON.stringify(UNFINISHED));
+      .all(JSON.stringify(UNFINISHED_RUN_STATUSES));
     return this.withStages(rows);
   }
 

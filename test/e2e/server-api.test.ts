@@ -3,10 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RequiredRole } from '../../src/server/auth.js';
-import { createHttpServer, type ServerDeps } from '../../src/server/http-server.js';
-import { silentLogger } from '../../src/shared/logger.js';
+import type { ServerDeps } from '../../src/server/http-server.js';
 import type { TokenRole } from '../../src/store/token-repository.js';
-import { PHOENIX_YML, PipelineFixture } from '../support/pipeline-fixture.js';
+import { PHOENIX_YML } from '../support/pipeline-fixture.js';
+import { ServerFixture } from '../support/server-fixture.js';
 
 const PASSING =
   'version: 0.2\nphases:\n  build:\n    commands:\n      - echo "built $PHOENIX_RUN_NUMBER"\n';
@@ -22,7 +22,7 @@ interface Sent {
 }
 
 describe('HTTP API', () => {
-  let f: PipelineFixture;
+  let f: ServerFixture;
   let app: FastifyInstance;
   let admin: string;
   let watched: string[];
@@ -39,26 +39,16 @@ describe('HTTP API', () => {
         done();
       },
     });
-    return createHttpServer({
-      store: f.store,
-      orchestrator: f.orchestrator,
-      bus: f.bus,
-      repositoriesRoot: f.repositories,
+    return f.start({
       sources: {
         watch: (service) => watched.push(service.name),
         unwatch: (name) => unwatched.push(name),
       },
       publicUrl: () => `${PUBLIC_URL}/`,
       logger: pino({ level: 'error' }, capture),
-      now: Date.now,
       version: '1.2.3-test',
-      processMetrics: false,
       ...overrides,
     });
-  }
-
-  function token(role: TokenRole, name: string = role): string {
-    return f.store.tokens.create({ name, role }).token;
   }
 
   function send(request: Sent) {
@@ -72,14 +62,13 @@ describe('HTTP API', () => {
   }
 
   beforeEach(async () => {
-    f = new PipelineFixture();
+    f = new ServerFixture();
     app = start();
-    admin = token('admin', 'root');
+    admin = f.token('admin', 'root');
     await app.ready();
   });
 
   afterEach(async () => {
-    await app.close();
     await f.close();
   });
 
@@ -91,7 +80,7 @@ describe('HTTP API', () => {
   });
 
   it("tells a token's holder who they are", async () => {
-    const viewer = token('viewer', 'ci-dashboard');
+    const viewer = f.token('viewer', 'ci-dashboard');
 
     const response = await send({ method: 'GET', url: '/api/me', token: viewer });
 
@@ -160,7 +149,7 @@ describe('HTTP API', () => {
     it.each(MUTATING.flatMap((route) => BELOW[route.role].map((role) => ({ ...route, as: role }))))(
       '$method $url: 403 for a $as token',
       async (request) => {
-        const response = await send({ ...request, token: token(request.as) });
+        const response = await send({ ...request, token: f.token(request.as) });
 
         expect(response.statusCode).toBe(403);
         expect(response.json()).toMatchObject({
@@ -462,7 +451,7 @@ describe('HTTP API', () => {
   describe('runs', () => {
     it('triggers a branch by hand, then shows, lists and logs the run', async () => {
       const commit = await f.init({ 'phoenix.yml': PHOENIX_YML(), 'buildspec.yml': PASSING });
-      const developer = token('developer', 'alice');
+      const developer = f.token('developer', 'alice');
 
       const triggered = await send({
         method: 'POST',
@@ -639,7 +628,7 @@ describe('HTTP API', () => {
     await f.finished(await f.submit(f.push({ 'x.txt': '1' })));
     await send({ method: 'GET', url: '/api/services', token: admin });
 
-    const response = await send({ method: 'GET', url: '/metrics', token: token('viewer') });
+    const response = await send({ method: 'GET', url: '/metrics', token: f.token('viewer') });
 
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toContain('text/plain');
@@ -657,40 +646,19 @@ describe('HTTP API', () => {
 
 describe('createHttpServer', () => {
   it('refuses to register a route that does not say who may call it', async () => {
-    const f = new PipelineFixture();
-    const app = createHttpServer({
-      store: f.store,
-      orchestrator: f.orchestrator,
-      bus: f.bus,
-      repositoriesRoot: f.repositories,
-      sources: { watch: () => undefined, unwatch: () => undefined },
-      publicUrl: () => 'http://127.0.0.1',
-      logger: silentLogger(),
-      now: Date.now,
-      version: 'x',
-      processMetrics: false,
-    });
+    const f = new ServerFixture();
+    const app = f.start();
 
     expect(() => app.get('/open', async () => 'anyone')).toThrow(
       'GET /open does not declare its access',
     );
-    await app.close();
     await f.close();
   });
 
   it('listens to the bus for metrics until it is closed', async () => {
-    const f = new PipelineFixture();
-    const app = createHttpServer({
-      store: f.store,
-      orchestrator: f.orchestrator,
-      bus: f.bus,
-      repositoriesRoot: f.repositories,
-      sources: { watch: () => undefined, unwatch: () => undefined },
-      publicUrl: () => 'http://127.0.0.1',
-      logger: silentLogger(),
-      now: Date.now,
-      version: 'x',
-    });
+    const f = new ServerFixture();
+    // The fixture turns process metrics off; this server keeps the default.
+    const app = f.start({ processMetrics: true });
     const listeners = f.bus.size;
 
     await app.ready();

@@ -2,9 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createHttpServer } from '../../src/server/http-server.js';
-import { silentLogger } from '../../src/shared/logger.js';
-import { gatedBuildspec, PHOENIX_YML, PipelineFixture } from '../support/pipeline-fixture.js';
+import { gatedBuildspec, PHOENIX_YML } from '../support/pipeline-fixture.js';
+import { ServerFixture } from '../support/server-fixture.js';
 
 interface Message {
   id?: string;
@@ -82,7 +81,7 @@ class EventReader {
 }
 
 describe('GET /api/runs/:id/events', () => {
-  let f: PipelineFixture;
+  let f: ServerFixture;
   let app: FastifyInstance;
   let base: string;
   let viewer: string;
@@ -109,31 +108,14 @@ describe('GET /api/runs/:id/events', () => {
   }
 
   beforeEach(async () => {
-    f = new PipelineFixture();
+    f = new ServerFixture();
     gate = join(f.dir.path, 'gate');
-    viewer = f.store.tokens.create({ name: 'watcher', role: 'viewer' }).token;
-    app = createHttpServer({
-      store: f.store,
-      orchestrator: f.orchestrator,
-      bus: f.bus,
-      repositoriesRoot: f.repositories,
-      sources: { watch: () => undefined, unwatch: () => undefined },
-      publicUrl: () => base,
-      logger: silentLogger(),
-      now: Date.now,
-      version: 'test',
-      processMetrics: false,
-      heartbeatMs: 20,
-    });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const address = app.server.address();
-    if (address === null || typeof address === 'string') throw new Error('no port');
-    base = `http://127.0.0.1:${address.port}`;
+    viewer = f.token('viewer', 'watcher');
+    ({ app, base } = await f.listen({ heartbeatMs: 20 }));
   });
 
   afterEach(async () => {
     writeFileSync(gate, '');
-    await app.close();
     await f.close();
   });
 

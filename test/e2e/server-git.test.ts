@@ -1,12 +1,9 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHttpServer } from '../../src/server/http-server.js';
-import { silentLogger } from '../../src/shared/logger.js';
-import type { TokenRole } from '../../src/store/token-repository.js';
-import { commitFiles } from '../support/git-fixture.js';
-import { PHOENIX_YML, PipelineFixture } from '../support/pipeline-fixture.js';
+import { commitFiles, userGitEnv } from '../support/git-fixture.js';
+import { PHOENIX_YML } from '../support/pipeline-fixture.js';
+import { ServerFixture } from '../support/server-fixture.js';
 
 const PASSING =
   'version: 0.2\nphases:\n  build:\n    commands:\n      - echo "built $CODEBUILD_RESOLVED_SOURCE_VERSION"\n';
@@ -18,8 +15,7 @@ interface GitRun {
 }
 
 describe('git over HTTP', () => {
-  let f: PipelineFixture;
-  let app: FastifyInstance;
+  let f: ServerFixture;
   let base: string;
 
   /** git as a user runs it: no prompts, no credential helpers, no personal configuration. */
@@ -28,19 +24,7 @@ describe('git over HTTP', () => {
       execFile(
         'git',
         ['-c', 'credential.helper=', ...args],
-        {
-          cwd,
-          env: {
-            PATH: process.env['PATH'],
-            HOME: f.dir.path,
-            GIT_CONFIG_NOSYSTEM: '1',
-            GIT_TERMINAL_PROMPT: '0',
-            GIT_AUTHOR_NAME: 'Phoenix Test',
-            GIT_AUTHOR_EMAIL: 'test@phoenix.invalid',
-            GIT_COMMITTER_NAME: 'Phoenix Test',
-            GIT_COMMITTER_EMAIL: 'test@phoenix.invalid',
-          },
-        },
+        { cwd, env: userGitEnv(f.dir.path) },
         (error, stdout, stderr) => {
           const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
           resolve({ code, stdout, stderr });
@@ -58,43 +42,23 @@ describe('git over HTTP', () => {
     return url.toString();
   }
 
-  function token(role: TokenRole, name: string = role): string {
-    return f.store.tokens.create({ name, role }).token;
-  }
-
   async function cloneAs(password: string | undefined, folder: string): Promise<GitRun> {
     return client(f.dir.path, 'clone', '-q', remote(password), folder);
   }
 
   beforeEach(async () => {
-    f = new PipelineFixture();
-    app = createHttpServer({
-      store: f.store,
-      orchestrator: f.orchestrator,
-      bus: f.bus,
-      repositoriesRoot: f.repositories,
-      sources: { watch: () => undefined, unwatch: () => undefined },
-      publicUrl: () => base,
-      logger: silentLogger(),
-      now: Date.now,
-      version: 'test',
-      processMetrics: false,
-    });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const address = app.server.address();
-    if (address === null || typeof address === 'string') throw new Error('no port');
-    base = `http://127.0.0.1:${address.port}`;
+    f = new ServerFixture();
+    ({ base } = await f.listen());
   });
 
   afterEach(async () => {
-    await app.close();
     await f.close();
   });
 
   it('starts a run the moment a developer pushes, and it succeeds', async () => {
     await f.init({ 'phoenix.yml': PHOENIX_YML(), 'buildspec.yml': PASSING });
     const clone = join(f.dir.path, 'clone');
-    expect((await cloneAs(token('developer', 'alice'), clone)).code).toBe(0);
+    expect((await cloneAs(f.token('developer', 'alice'), clone)).code).toBe(0);
     const commit = commitFiles(clone, { 'src/app.js': 'console.log(1)\n' });
     const created = f.next((event) => event.type === 'run.created');
 
@@ -114,7 +78,7 @@ describe('git over HTTP', () => {
     await f.orchestrator.whenFinished(event.run.id);
     expect(f.store.runs.get(event.run.id).status).toBe('succeeded');
     const metrics = await fetch(`${base}/metrics`, {
-      headers: { authorization: `Bearer ${token('viewer')}` },
+      headers: { authorization: `Bearer ${f.token('viewer')}` },
     });
     expect(await metrics.text()).toContain(
       'phoenix_http_requests_total{method="POST",route="/git/:repo/git-receive-pack",status="200"} 1',
@@ -127,7 +91,7 @@ describe('git over HTTP', () => {
       'buildspec.yml': PASSING,
     });
     const clone = join(f.dir.path, 'clone');
-    await cloneAs(token('developer', 'alice'), clone);
+    await cloneAs(f.token('developer', 'alice'), clone);
 
     await client(clone, 'push', '-q', 'origin', 'main:feature/x', 'main:wip/y');
     await client(clone, 'tag', 'v1.0.0');
@@ -143,7 +107,7 @@ describe('git over HTTP', () => {
     await f.init({ 'phoenix.yml': PHOENIX_YML(), 'buildspec.yml': PASSING });
     const clone = join(f.dir.path, 'clone');
 
-    const cloned = await cloneAs(token('viewer'), clone);
+    const cloned = await cloneAs(f.token('viewer'), clone);
     commitFiles(clone, { 'x.txt': 'x' });
     const push = await client(clone, 'push', 'origin', 'main');
 
@@ -170,7 +134,7 @@ describe('git over HTTP', () => {
 
   it('needs a developer token already for the first request of a push', async () => {
     await f.init({ 'phoenix.yml': PHOENIX_YML(), 'buildspec.yml': PASSING });
-    const viewer = Buffer.from(`x:${token('viewer')}`).toString('base64');
+    const viewer = Buffer.from(`x:${f.token('viewer')}`).toString('base64');
 
     const response = await fetch(`${base}/git/shop.git/info/refs?service=git-receive-pack`, {
       headers: { authorization: `Basic ${viewer}` },
@@ -181,7 +145,7 @@ describe('git over HTTP', () => {
   });
 
   it('404s repositories that do not exist or cannot', async () => {
-    const developer = Buffer.from(`x:${token('developer')}`).toString('base64');
+    const developer = Buffer.from(`x:${f.token('developer')}`).toString('base64');
     const headers = { authorization: `Basic ${developer}` };
 
     const missing = await fetch(`${base}/git/nope.git/info/refs?service=git-upload-pack`, {

@@ -4,10 +4,10 @@ import type { WebhookDefinition } from '@octokit/webhooks-examples';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createHttpServer, type ServerDeps } from '../../src/server/http-server.js';
-import { silentLogger } from '../../src/shared/logger.js';
+import type { ServerDeps } from '../../src/server/http-server.js';
 import { repositoryPath } from '../../src/source/hosted-repository.js';
-import { PHOENIX_YML, PipelineFixture } from '../support/pipeline-fixture.js';
+import { PHOENIX_YML } from '../support/pipeline-fixture.js';
+import { ServerFixture } from '../support/server-fixture.js';
 
 const PASSING = 'version: 0.2\nphases:\n  build:\n    commands:\n      - echo built\n';
 /** The package is a JSON file: required, not imported, so that plain Node reads it too. */
@@ -27,23 +27,13 @@ function sign(body: string, secret = SECRET): string {
 }
 
 describe('POST /hooks/github', () => {
-  let f: PipelineFixture;
+  let f: ServerFixture;
   let app: FastifyInstance;
   let commit: string;
   let fetched: string[];
 
   function start(overrides: Partial<ServerDeps> = {}): FastifyInstance {
-    return createHttpServer({
-      store: f.store,
-      orchestrator: f.orchestrator,
-      bus: f.bus,
-      repositoriesRoot: f.repositories,
-      sources: { watch: () => undefined, unwatch: () => undefined },
-      publicUrl: () => 'http://127.0.0.1',
-      logger: silentLogger(),
-      now: Date.now,
-      version: 'test',
-      processMetrics: false,
+    return f.start({
       // The fixture's repository plays the service's mirror, as the orchestrator reads it.
       repositoryOf: (service) => repositoryPath(f.repositories, service.name),
       fetchExternal: async (service) => {
@@ -78,7 +68,7 @@ describe('POST /hooks/github', () => {
   }
 
   beforeEach(async () => {
-    f = new PipelineFixture();
+    f = new ServerFixture();
     fetched = [];
     commit = await f.init({ 'phoenix.yml': PHOENIX_YML(), 'buildspec.yml': PASSING });
     f.store.services.update('shop', {
@@ -90,7 +80,6 @@ describe('POST /hooks/github', () => {
   });
 
   afterEach(async () => {
-    await app.close();
     await f.close();
   });
 

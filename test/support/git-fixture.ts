@@ -16,6 +16,17 @@ const GIT_ENV = {
   GIT_COMMITTER_EMAIL: 'test@phoenix.invalid',
 };
 
+/** The environment of git as a user runs it: no prompts, no system or personal configuration. */
+export function userGitEnv(home: string): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env['PATH'],
+    HOME: home,
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_TERMINAL_PROMPT: '0',
+    ...GIT_ENV,
+  };
+}
+
 export function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, {
     cwd,

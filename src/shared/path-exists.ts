@@ -1,0 +1,11 @@
+import { access } from 'node:fs/promises';
+
+/** Whether anything is at `path`, following symbolic links; any error counts as no. */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
