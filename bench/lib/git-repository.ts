@@ -17,19 +17,36 @@ const GIT_SETTINGS = [
   'init.defaultBranch=main',
 ];
 
-/** Creates a git repository at `directory` holding `files` (relative path → content) in one commit. */
+function git(directory: string, ...args: string[]) {
+  return run('git', [...GIT_SETTINGS, '-C', directory, ...args]);
+}
+
+/**
+ * Creates a git repository at `directory` holding `files` (relative path → content) in one
+ * commit on `main`; returns the commit id.
+ */
 export async function createGitRepository(
   directory: string,
   files: Readonly<Record<string, string>>,
-): Promise<void> {
+): Promise<string> {
   await mkdir(directory, { recursive: true });
+  await git(directory, 'init', '--quiet');
+  return commitFiles(directory, files, 'Bench fixture');
+}
+
+/** Writes `files` into the repository and commits them on its branch; returns the commit id. */
+export async function commitFiles(
+  directory: string,
+  files: Readonly<Record<string, string>>,
+  message: string,
+): Promise<string> {
   for (const [path, content] of Object.entries(files)) {
     const absolute = join(directory, path);
     await mkdir(dirname(absolute), { recursive: true });
     await writeFile(absolute, content);
   }
-  const git = (...args: string[]) => run('git', [...GIT_SETTINGS, '-C', directory, ...args]);
-  await git('init', '--quiet');
-  await git('add', '--all');
-  await git('commit', '--quiet', '--message', 'Bench fixture');
+  await git(directory, 'add', '--all');
+  await git(directory, 'commit', '--quiet', '--message', message);
+  const { stdout } = await git(directory, 'rev-parse', 'HEAD');
+  return stdout.trim();
 }
