@@ -7,6 +7,7 @@ import { reapBuildProcesses } from './build/process-reaper.js';
 import { unconfiguredSecrets, type SecretResolver } from './build/secrets.js';
 import { BuildStageRunner } from './pipeline/build-stage.js';
 import { Orchestrator } from './pipeline/orchestrator.js';
+import { ReleaseStageRunner } from './pipeline/release-stage.js';
 import { RepositoryConfigSource } from './pipeline/repository-config.js';
 import { RunEventBus } from './pipeline/run-events.js';
 import { mirrorPath, SourceWatcher } from './pipeline/source-watcher.js';
@@ -121,6 +122,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         slots: new Semaphore(options.buildConcurrency ?? DEFAULT_BUILD_CONCURRENCY),
         initiator: (context) => `phoenix/${context.run.trigger.actor}`,
       }),
+      release: new ReleaseStageRunner({ releases: store.releases }),
     },
     clock,
     logger: phoenix.logger,
@@ -133,6 +135,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     clock,
     logger: phoenix.logger,
     submit: (input) => orchestrator.submit(input),
+    alreadySubmitted: (service, ref, commit) =>
+      store.runs
+        .list({ service, limit: 50 })
+        .some((run) => run.ref === ref && run.commit === commit),
   });
   const recovered = await orchestrator.recover();
   if (recovered.resumed + recovered.failed > 0)

@@ -29,6 +29,8 @@ export interface BuildRequest {
   timeoutMs?: number;
   sandbox?: boolean;
   initiator?: string;
+  /** The branch being built, when the revision is a commit id (pipeline builds). */
+  branch?: string;
   webhook?: BuildIdentity['webhook'];
   batchIdentifier?: string;
   keepWorkspace?: boolean;

@@ -234,7 +234,9 @@ export class LocalBuild {
       persistState: prepared.spec.version === '0.2',
       posix: prepared.posixShell,
       wrapper: this.o.request.sandbox
-        ? bubblewrapArgs([paths.source, paths.home, paths.tmp, paths.state], this.srcDir)
+        ? bubblewrapArgs([paths.source, paths.home, paths.tmp, paths.state], this.srcDir, [
+            this.o.home,
+          ])
         : undefined,
       uid: prepared.runAs?.uid,
       gid: prepared.runAs?.gid,
@@ -276,7 +278,7 @@ export class LocalBuild {
       logPath: paths.log,
       sourceVersion: source.requestedVersion,
       resolvedSourceVersion: source.commit,
-      branch: source.branch,
+      branch: request.branch ?? source.branch,
       sourceRepoUrl: source.remoteUrl ?? (source.isGit ? source.root : undefined),
       webhook: request.webhook,
       batchIdentifier: request.batchIdentifier,

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { commitFiles, gitRepo, tempDir } from '../../test/support/git-fixture.js';
 import { silentLogger } from '../shared/logger.js';
 import { ArtifactStore } from './artifact-store.js';
@@ -427,6 +427,10 @@ describe('LocalExecutor', () => {
   it('sandboxes commands with bubblewrap: the build folder is writable, the rest of the machine is not', async () => {
     // Not under /tmp: the sandbox gives builds a private /tmp, where a write would succeed unseen.
     const outside = `/var/tmp/phoenix-sandbox-probe-${process.pid}-${Date.now()}`;
+    // PHOENIX_HOME outside /tmp too, where only the sandbox's hiding can keep it out of sight.
+    home = mkdtempSync('/var/tmp/phoenix-home-');
+    onTestFinished(() => rmSync(home, { recursive: true, force: true }));
+    writeFileSync(join(home, 'phoenix.db'), 'tokens');
     const { summary, lines } = await build(
       {
         'buildspec.yml': [
@@ -436,13 +440,18 @@ describe('LocalExecutor', () => {
           '    commands:',
           '      - echo ok > inside.txt && cat inside.txt',
           `      - if echo x > ${outside}; then echo escaped; else echo refused; fi`,
+          `      - if cat ${join(home, 'phoenix.db')} 2>/dev/null; then echo; else echo hidden; fi`,
         ].join('\n'),
       },
       { sandbox: true },
     );
 
     expect(summary.status, summary.reason).toBe('SUCCEEDED');
-    expect(output(lines).filter((line) => !line.includes('Read-only'))).toEqual(['ok', 'refused']);
+    expect(output(lines).filter((line) => !line.includes('Read-only'))).toEqual([
+      'ok',
+      'refused',
+      'hidden',
+    ]);
     expect(existsSync(outside)).toBe(false);
   });
 

@@ -6,10 +6,17 @@ const run = promisify(execFile);
 /**
  * `--sandbox`: the build's shell runs under bubblewrap with the whole filesystem read-only
  * except the build's own folder (source, HOME, TMPDIR), a private /tmp, /proc and /dev, and
- * its own PID namespace, so a build cannot change the host or see its processes. The network
- * stays shared: builds download dependencies.
+ * its own PID namespace, so a build cannot change the host or see its processes. PHOENIX_HOME
+ * is hidden behind an empty tmpfs (only the build's own folders are bound back), so a build
+ * cannot read the database, other builds, caches or mirrors. The network stays shared:
+ * builds download dependencies.
  */
-export function bubblewrapArgs(writable: readonly string[], workingDirectory: string): string[] {
+export function bubblewrapArgs(
+  writable: readonly string[],
+  workingDirectory: string,
+  /** Folders replaced by an empty tmpfs (PHOENIX_HOME: tokens, other builds, mirrors). */
+  hidden: readonly string[] = [],
+): string[] {
   return [
     'bwrap',
     '--die-with-parent',
@@ -25,6 +32,7 @@ export function bubblewrapArgs(writable: readonly string[], workingDirectory: st
     '/proc',
     '--tmpfs',
     '/tmp',
+    ...hidden.flatMap((path) => ['--tmpfs', path]),
     ...writable.flatMap((path) => ['--bind', path, path]),
     '--chdir',
     workingDirectory,

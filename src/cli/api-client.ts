@@ -1,5 +1,6 @@
 import { ExternalServiceError } from '../shared/errors.js';
 import type { RunView } from '../pipeline/run-view.js';
+import type { ReleaseView } from '../release/release-view.js';
 import type { ServiceView } from '../store/service-view.js';
 import type { TokenRecord, TokenRole } from '../store/token-repository.js';
 import type {
@@ -8,6 +9,8 @@ import type {
   HostedRepository,
   Identity,
   NewServiceRequest,
+  ReleasePage,
+  ReleaseQuery,
   RunPage,
   RunQuery,
   RunStreamEvent,
@@ -151,6 +154,20 @@ export class ApiClient {
   /** Re-runs the failed (or cancelled) stage of a finished run. */
   retryRun(reference: string): Promise<{ run: RunView }> {
     return this.json('POST', `/api/runs/${segment(reference)}/retry`);
+  }
+
+  /** A service's releases, newest first. */
+  listReleases(service: string, query: ReleaseQuery = {}): Promise<ReleasePage> {
+    const { limit, before } = query;
+    return this.json(
+      'GET',
+      `/api/services/${segment(service)}/releases${searchOf({ limit, before })}`,
+    );
+  }
+
+  /** By release id (`rel_...`) or `service#number`. */
+  getRelease(reference: string): Promise<{ release: ReleaseView }> {
+    return this.json('GET', `/api/releases/${segment(reference)}`);
   }
 
   /** A stage's log as text, by default the build stage's. */

@@ -1,4 +1,5 @@
 import type { RunView } from '../pipeline/run-view.js';
+import type { ReleaseView } from '../release/release-view.js';
 import type { ServiceView } from '../store/service-view.js';
 import type { TokenRecord, TokenRole } from '../store/token-repository.js';
 
@@ -52,6 +53,18 @@ export interface RunQuery {
 
 export interface RunPage {
   runs: RunView[];
+  /** Pass as `before` for the next (older) page; absent on the last page. */
+  next?: string;
+}
+
+export interface ReleaseQuery {
+  limit?: number;
+  /** The `next` cursor of a previous page. */
+  before?: string;
+}
+
+export interface ReleasePage {
+  releases: ReleaseView[];
   /** Pass as `before` for the next (older) page; absent on the last page. */
   next?: string;
 }

@@ -4,6 +4,7 @@ import { PhoenixError } from '../shared/errors.js';
 import { registerBuildCommand } from './build-command.js';
 import { registerInitCommand } from './init-command.js';
 import { registerLoginCommand } from './login-command.js';
+import { registerReleaseCommands } from './release-commands.js';
 import { registerRepoCommand } from './repo-command.js';
 import { registerRunCommands } from './run-commands.js';
 import { registerServerCommand } from './server-command.js';
@@ -29,6 +30,7 @@ export function createProgram(): Command {
   registerRepoCommand(program);
   registerServiceCommands(program);
   registerRunCommands(program);
+  registerReleaseCommands(program);
   return program;
 }
 

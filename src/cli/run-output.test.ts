@@ -116,6 +116,33 @@ describe('formatRunDetails', () => {
   });
 });
 
+describe('formatRunDetails of a release stage', () => {
+  it('names the release the stage recorded', () => {
+    const details = formatRunDetails(
+      run({
+        stages: [
+          {
+            index: 2,
+            name: 'release',
+            kind: 'release',
+            status: 'succeeded',
+            attempt: 1,
+            startedAt: '2030-01-02T11:58:40.000Z',
+            finishedAt: '2030-01-02T11:58:40.004Z',
+            output: { releaseId: 'rel_0mwr2q5ez6trjwz53', number: 3 },
+          },
+        ],
+      }),
+      { now: NOW, colors },
+    );
+
+    expect(details.split('\n').slice(-2)).toEqual([
+      '    release  succeeded        4ms',
+      '      release #3 rel_0mwr2q5ez6trjwz53',
+    ]);
+  });
+});
+
 describe('small formats', () => {
   it.each([
     ['refs/heads/release/1.x', 'release/1.x'],

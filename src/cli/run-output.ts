@@ -123,14 +123,21 @@ function formatStage(stage: StageView, width: number, now: number, colors: Color
   return lines;
 }
 
-/** What a build stage left (artifacts, test reports) or why the configuration was refused. */
+/**
+ * What a build stage left (artifacts, test reports), the release a release stage recorded,
+ * or why the configuration was refused.
+ */
 function formatStageOutput(output: Record<string, unknown>, colors: Colors): string[] {
   const lines: string[] = [];
-  const { buildId, buildNumber, artifacts, reports, issues } = output;
+  const { buildId, buildNumber, artifacts, reports, issues, releaseId } = output;
   if (typeof buildId === 'string') {
     const number = typeof buildNumber === 'number' ? ` #${buildNumber}` : '';
     const count = Array.isArray(artifacts) ? artifacts.length : 0;
     lines.push(`      build ${buildId}${number}: ${count} artifact${count === 1 ? '' : 's'}`);
+  }
+  if (typeof releaseId === 'string') {
+    const number = typeof output['number'] === 'number' ? `#${output['number']} ` : '';
+    lines.push(`      release ${number}${releaseId}`);
   }
   if (Array.isArray(reports)) {
     for (const report of reports.filter(isRecord)) lines.push(...formatReport(report, colors));

@@ -182,3 +182,19 @@ function attempt<T>(fn: () => T): { ok: true; value: T } | { ok: false; error: E
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('hostile YAML', () => {
+  it('refuses an alias bomb as invalid YAML instead of expanding it', () => {
+    const levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i <= 11; i++)
+      levels.push(
+        `l${i}: &l${i} [*${i === 1 ? 'a' : `l${i - 1}`},*${i === 1 ? 'a' : `l${i - 1}`},*${i === 1 ? 'a' : `l${i - 1}`}]`,
+      );
+
+    const issues = issuesOf(`version: 0.2\n${levels.join('\n')}\n`);
+
+    expect(issues).toEqual([
+      expect.stringMatching(/^buildspec.yml:1:1: invalid YAML: Excessive alias count/),
+    ]);
+  });
+});

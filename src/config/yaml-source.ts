@@ -54,8 +54,22 @@ export class YamlSource {
     return new YamlSource(file, doc, lines);
   }
 
+  /** The plain data; an alias bomb or a similar structural problem is a ValidationError. */
   toJS(): unknown {
-    return this.doc.toJS({ maxAliasCount: 100 });
+    try {
+      return this.doc.toJS({ maxAliasCount: 100 });
+    } catch (error) {
+      throw new ValidationError(
+        [
+          {
+            location: { file: this.file, line: 1, column: 1 },
+            key: '',
+            message: `invalid YAML: ${error instanceof Error ? error.message : String(error)}`,
+          },
+        ],
+        { cause: error },
+      );
+    }
   }
 
   /** Position of the value at `path`, or of the nearest ancestor that exists. */

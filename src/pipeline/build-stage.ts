@@ -1,5 +1,6 @@
 import type { BuildSummary } from '../build/build-result.js';
-import type { Executor } from '../build/executor.js';
+import type { BuildRequest, Executor } from '../build/executor.js';
+import { branchOf, tagOf } from '../source/ref-name.js';
 import type { Semaphore } from '../shared/semaphore.js';
 import type { StageContext, StageResult, StageRunner } from './stage-runner.js';
 
@@ -77,6 +78,7 @@ export class BuildStageRunner implements StageRunner {
         timeoutMs: build.timeoutMs,
         sandbox: build.sandbox,
         initiator: this.options.initiator(context),
+        ...sourceVariables(context),
         overrides: {
           PHOENIX_RUN_ID: context.run.id,
           PHOENIX_RUN_NUMBER: String(context.run.number),
@@ -89,6 +91,25 @@ export class BuildStageRunner implements StageRunner {
       context.signal,
     );
   }
+}
+
+/** CODEBUILD_WEBHOOK_* and the branch, as CodeBuild sets them for a build a push started. */
+function sourceVariables(context: StageContext): Pick<BuildRequest, 'branch' | 'webhook'> {
+  const { run } = context;
+  const branch = branchOf(run.ref);
+  const tag = tagOf(run.ref);
+  const pushed =
+    run.trigger.type === 'push' || run.trigger.type === 'webhook' || run.trigger.type === 'poll';
+  return {
+    branch,
+    webhook: {
+      HEAD_REF: run.ref,
+      TRIGGER:
+        branch !== undefined ? `branch/${branch}` : tag !== undefined ? `tag/${tag}` : undefined,
+      EVENT: pushed ? 'PUSH' : undefined,
+      ACTOR_ACCOUNT_ID: run.trigger.actor,
+    },
+  };
 }
 
 function resultOf(summary: BuildSummary): StageResult {

@@ -12,7 +12,7 @@ import {
 import type { Run } from './run.js';
 
 const PASSING =
-  'version: 0.2\nphases:\n  build:\n    commands:\n      - echo "built $CODEBUILD_RESOLVED_SOURCE_VERSION run $PHOENIX_RUN_NUMBER"\n';
+  'version: 0.2\nphases:\n  build:\n    commands:\n      - echo "built $CODEBUILD_RESOLVED_SOURCE_VERSION run $PHOENIX_RUN_NUMBER on $PHOENIX_BRANCH ($CODEBUILD_WEBHOOK_TRIGGER $CODEBUILD_WEBHOOK_EVENT by $CODEBUILD_WEBHOOK_ACTOR_ACCOUNT_ID)"\n';
 
 function statuses(run: Run): string[] {
   return [`run:${run.status}`, ...run.stages.map((stage) => `${stage.name}:${stage.status}`)];
@@ -40,7 +40,7 @@ describe('Orchestrator', () => {
     expect(run.number).toBe(1);
     expect(run.stages[1]?.externalId).toMatch(/^shop:/);
     expect(run.stages[1]?.output).toMatchObject({ status: 'SUCCEEDED' });
-    expect(logs).toContain(`built ${commit} run 1`);
+    expect(logs).toContain(`built ${commit} run 1 on main (branch/main PUSH by test)`);
     const types = f.store.events.listSince(run.id, 0, 100).map((event) => event.type);
     expect(types[0]).toBe('run.created');
     expect(types).toContain('stage.started');
@@ -220,8 +220,8 @@ describe('Orchestrator', () => {
     await expect(f.orchestrator.retry(retried.id, 'bob')).rejects.toBeInstanceOf(ConflictError);
   });
 
-  it('after a restart, fails the stage that was running, kills its processes and resumes the run', async () => {
-    const commit = await f.init({ 'phoenix.yml': PHOENIX_YML(), 'buildspec.yml': PASSING });
+  /** A run recorded as building when the control plane died, with an orphan build process. */
+  function interruptedRun(commit: string): Run {
     let run = f.store.runs.create({
       service: 'shop',
       commit,
@@ -235,7 +235,15 @@ describe('Orchestrator', () => {
     run = f.store.runs.transition(run.id, 'running');
     run = f.store.runs.transitionStage(run.id, 0, 'running');
     run = f.store.runs.transitionStage(run.id, 0, 'succeeded');
-    run = f.store.runs.transitionStage(run.id, 1, 'running', { externalId: 'shop:orphan-build' });
+    return f.store.runs.transitionStage(run.id, 1, 'running', { externalId: 'shop:orphan-build' });
+  }
+
+  it('after a restart, fails the stage that was running, kills its processes and resumes the run', async () => {
+    const commit = await f.init({
+      'phoenix.yml': PHOENIX_YML().replace('retries: 0', 'retries: 1'),
+      'buildspec.yml': PASSING,
+    });
+    const run = interruptedRun(commit);
     const orphan = spawn('sleep', ['300'], {
       env: { ...process.env, PHOENIX_BUILD_ID: 'shop:orphan-build' },
       stdio: 'ignore',
@@ -257,5 +265,47 @@ describe('Orchestrator', () => {
     expect(stageEvents.map((event) => event.data['reason'])).toContain(
       'the Phoenix server stopped while this stage ran',
     );
+  });
+
+  it('after a restart, fails a run whose interrupted build has no retries left, saying why', async () => {
+    const commit = await f.init({ 'phoenix.yml': PHOENIX_YML(), 'buildspec.yml': PASSING });
+    const run = interruptedRun(commit);
+    f.orchestrator = f.createOrchestrator();
+
+    const recovered = await f.orchestrator.recover();
+    const done = f.store.runs.get(run.id);
+
+    expect(recovered).toEqual({ resumed: 0, failed: 1 });
+    expect(statuses(done)).toEqual(['run:failed', 'source:succeeded', 'build:failed']);
+    expect(done.reason).toBe(
+      'build failed: the Phoenix server stopped while this stage ran (attempt 1; build.retries is 0)',
+    );
+  });
+
+  it('refuses a second retry of the same run while the first is under way', async () => {
+    const commit = await f.init({
+      'phoenix.yml': PHOENIX_YML(),
+      'buildspec.yml': 'version: 0.2\nphases:\n  build:\n    commands:\n      - exit 1\n',
+    });
+    const failed = await f.finished(await f.submit(commit));
+
+    const outcomes = await Promise.allSettled([
+      f.orchestrator.retry(failed.id, 'a'),
+      f.orchestrator.retry(failed.id, 'b'),
+      f.orchestrator.retry(failed.id, 'c'),
+    ]);
+    const done = await f.finished(failed);
+
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    expect(
+      outcomes
+        .filter((o) => o.status === 'rejected')
+        .map((o) => (o as PromiseRejectedResult).reason),
+    ).toEqual([expect.any(ConflictError), expect.any(ConflictError)]);
+    expect(done.status).toBe('failed');
+    expect(done.reason).toBe(
+      'build failed: COMMAND_EXECUTION_ERROR: Error while executing command: exit 1. Reason: exit status 1 (buildspec.yml:5, phases.build.commands[0])',
+    );
+    expect(done.stages[1]?.attempt).toBe(2);
   });
 });

@@ -47,13 +47,19 @@ export interface SubmitInput {
 export type SubmitResult = { run: Run } | { ignored: string };
 
 const SHUTDOWN = 'shutdown';
+const INTERRUPTED = 'the Phoenix server stopped while this stage ran';
 
-/** The stages a run goes through; deployment stages join when environments are deployed. */
-export function stagesFor(_config: PhoenixConfig): { name: string; kind: StageKind }[] {
-  return [
+/**
+ * The stages a run goes through: a release is recorded after the build when phoenix.yml has
+ * a `release` section; deployment stages join when environments are deployed.
+ */
+export function stagesFor(config: PhoenixConfig): { name: string; kind: StageKind }[] {
+  const stages: { name: string; kind: StageKind }[] = [
     { name: 'source', kind: 'source' },
     { name: 'build', kind: 'build' },
   ];
+  if (config.release !== undefined) stages.push({ name: 'release', kind: 'release' });
+  return stages;
 }
 
 /**
@@ -76,8 +82,18 @@ export class Orchestrator {
     try {
       config = await this.o.configs.load(input.service, input.commit);
     } catch (error) {
-      if (!(error instanceof ValidationError)) throw error;
-      return { run: this.recordInvalid(input, error) };
+      // Whatever stops the configuration from loading is recorded: a push never vanishes.
+      const invalid =
+        error instanceof ValidationError
+          ? error
+          : new ValidationError([
+              {
+                location: { file: 'phoenix.yml', line: 1, column: 1 },
+                key: '',
+                message: `cannot be read: ${errorMessage(error)}`,
+              },
+            ]);
+      return { run: this.recordInvalid(input, invalid) };
     }
     if (!input.ignoreFilters) {
       const match = matchTrigger(config.trigger, {
@@ -132,6 +148,11 @@ export class Orchestrator {
       );
     }
     const config = await this.configFor(run);
+    // Another retry (or a cancel) may have moved the run while the config loaded.
+    run = this.o.runs.get(runId);
+    if (run.status !== 'failed' && run.status !== 'cancelled') {
+      throw new ConflictError(`run ${run.service} #${run.number} is ${run.status} already`);
+    }
     if (run.stages.some((stage) => stage.kind === 'source' && stage.status !== 'succeeded')) {
       throw new ConflictError(
         `run ${run.service} #${run.number} failed before its build (${run.reason ?? 'invalid phoenix.yml'}); push a fix instead`,
@@ -162,23 +183,39 @@ export class Orchestrator {
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     for (const original of unfinished) {
       let run = original;
-      for (const stage of run.stages.filter((s) => s.status === 'running')) {
+      const interrupted = run.stages.filter((s) => s.status === 'running');
+      for (const stage of interrupted) {
         await this.o.reap(stage);
         run = this.stage(run, stage.index, 'failed', {
-          reason: 'the Phoenix server stopped while this stage ran',
+          reason: INTERRUPTED,
           platformFailure: true,
           finishedAt: this.now(),
         });
       }
+      let config: PhoenixConfig;
       try {
-        this.configs.set(run.id, await this.configFor(run));
+        config = await this.configFor(run);
       } catch (error) {
         this.finishRun(run, 'failed', `cannot resume: ${errorMessage(error)}`);
         failed++;
         continue;
       }
-      if (run.status === 'running')
+      // A stage that keeps taking the server down must not be resumed for ever: restarts
+      // count against the build's retries.
+      const exhausted = interrupted.find((stage) => stage.attempt > config.build.retries);
+      if (exhausted !== undefined) {
+        this.finishRun(
+          run,
+          'failed',
+          `${exhausted.name} failed: ${INTERRUPTED} (attempt ${exhausted.attempt}; build.retries is ${config.build.retries})`,
+        );
+        failed++;
+        continue;
+      }
+      if (run.status === 'running') {
+        run = this.o.runs.transition(run.id, 'failed', { reason: INTERRUPTED });
         run = this.o.runs.transition(run.id, 'queued', { reason: 'resumed after a restart' });
+      }
       this.record(run.id, 'run.resumed', {});
       this.schedule(run.id);
       resumed++;

@@ -19,10 +19,10 @@ export type RunStatus = (typeof RUN_STATUSES)[number];
 
 export const RUN_TRANSITIONS: TransitionTable<RunStatus> = {
   queued: ['running', 'cancelled', 'superseded', 'failed'],
-  // running → queued: a restarted control plane puts a run whose stage it lost back in line.
-  running: ['waiting', 'succeeded', 'failed', 'cancelled', 'queued'],
+  running: ['waiting', 'succeeded', 'failed', 'cancelled'],
   waiting: ['running', 'superseded', 'cancelled', 'failed'],
-  // A manual retry puts a finished run back in line to re-run its failed (or stopped) stage.
+  // A manual retry puts a finished run back in line to re-run its failed (or stopped) stage;
+  // so does a restarted control plane for a run whose stage it lost (running → failed → queued).
   failed: ['queued'],
   cancelled: ['queued'],
   succeeded: [],
@@ -77,7 +77,7 @@ export function isStageStatus(value: unknown): value is StageStatus {
   return statuses.includes(value);
 }
 
-export type StageKind = 'source' | 'build' | 'deploy' | 'approval';
+export type StageKind = 'source' | 'build' | 'release' | 'deploy' | 'approval';
 
 export type TriggerType = 'push' | 'webhook' | 'poll' | 'manual' | 'retry';
 

@@ -40,7 +40,12 @@ describe('SourceWatcher', () => {
     git(work, 'remote', 'add', 'origin', upstream);
     clock = new FakeClock();
     submitted = [];
-    watcher = new SourceWatcher({
+    watcher = newWatcher();
+  });
+
+  /** A watcher whose submissions are recorded; a commit it recorded counts as submitted. */
+  function newWatcher(): SourceWatcher {
+    return new SourceWatcher({
       mirrorsRoot: join(dir.path, 'mirrors'),
       clock,
       logger: silentLogger(),
@@ -49,8 +54,18 @@ describe('SourceWatcher', () => {
         next?.();
         return { ignored: 'recorded by the test' };
       },
+      alreadySubmitted: (_service, ref, commit) =>
+        submitted.some((input) => input.ref === ref && input.commit === commit),
     });
-  });
+  }
+
+  /** Resolves once the watcher has scheduled its first poll. */
+  function polling(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const check = (): void => (clock.pendingTimers() > 0 ? resolve() : void setImmediate(check));
+      check();
+    });
+  }
 
   afterEach(() => {
     watcher.stop();
@@ -83,6 +98,49 @@ describe('SourceWatcher', () => {
     ]);
     expect(git(watcher.mirrorOf('shop'), 'rev-parse', 'main')).toBe(after);
     expect(before).not.toBe(after);
+  });
+
+  it('after a restart, builds what was pushed while Phoenix was down', async () => {
+    watcher.watch(service());
+    await polling();
+    watcher.stop();
+    const missed = commitFiles(work, { 'b.txt': 'pushed while down' });
+    git(work, 'push', '-q', 'origin', 'main');
+    watcher = newWatcher();
+    watcher.watch(service());
+    await polling();
+    const arrived = submission();
+
+    clock.advance(30_000);
+    await arrived;
+
+    expect(submitted.map((input) => input.commit)).toEqual([missed]);
+  });
+
+  it('does not submit again what a webhook already started', async () => {
+    watcher.watch(service());
+    await polling();
+    const pushed = commitFiles(work, { 'c.txt': 'c' });
+    git(work, 'push', '-q', 'origin', 'main');
+    await watcher.refresh(service());
+    submitted.push({
+      service: 'shop',
+      ref: 'refs/heads/main',
+      commit: pushed,
+      trigger: { type: 'webhook', actor: 'github' },
+    });
+    // A second branch, created in the same poll interval, tells the test the poll is done:
+    // changes are handled in ref order, so main was handled before it.
+    git(work, 'push', '-q', 'origin', 'main:zz-later');
+    const arrived = submission();
+
+    clock.advance(30_000);
+    await arrived;
+
+    expect(submitted.map((input) => `${input.trigger.type}:${input.ref}`)).toEqual([
+      'webhook:refs/heads/main',
+      'poll:refs/heads/zz-later',
+    ]);
   });
 
   it('submits nothing for the refs that existed when watching began', async () => {

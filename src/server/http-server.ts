@@ -5,6 +5,7 @@ import { githubHookRoutes } from './github-hook-routes.js';
 import { DEFAULT_MAX_JSON_BYTES, registerJsonBody } from './json-body.js';
 import { ServerMetrics } from './metrics.js';
 import { registerProblemHandlers } from './problem.js';
+import { registerReleaseRoutes } from './release-routes.js';
 import type { RouteContext } from './route-context.js';
 import type { RunEventStream } from './run-event-stream.js';
 import { registerRunRoutes } from './run-routes.js';
@@ -71,6 +72,7 @@ export function createHttpServer(deps: ServerDeps): FastifyInstance {
     registerTokenRoutes(api, context);
     registerServiceRoutes(api, context);
     registerRunRoutes(api, context);
+    registerReleaseRoutes(api, context);
   });
   void app.register(async (scope) => gitRoutes(scope, context));
   void app.register(async (scope) => githubHookRoutes(scope, context));

@@ -1,4 +1,6 @@
 import type { Run, Stage } from '../pipeline/run.js';
+import type { Release } from '../release/release.js';
+import type { ReleaseView } from '../release/release-view.js';
 import type { RunSummary, RunView, StageView } from '../pipeline/run-view.js';
 import { redactRepositoryUrl } from '../source/repository-url.js';
 import type { Service } from '../store/service-repository.js';
@@ -76,6 +78,14 @@ export function serviceView(service: Service, publicUrl: string, lastRun?: Run):
     },
     createdAt: service.createdAt,
     lastRun: lastRun === undefined ? undefined : runSummary(lastRun),
+  };
+}
+
+export function releaseView(release: Release): ReleaseView {
+  return {
+    ...release,
+    url: `/api/releases/${release.id}`,
+    runUrl: `/api/runs/${release.runId}`,
   };
 }
 

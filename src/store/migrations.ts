@@ -89,8 +89,111 @@ CREATE TABLE api_tokens (
 ) STRICT;
 `;
 
+/**
+ * Releases, and the `release` stage kind. SQLite cannot change a CHECK constraint in place,
+ * so `stages` is rebuilt (same columns, same rows) with the new kind allowed.
+ */
+const RELEASES = `
+ALTER TABLE services ADD COLUMN last_release_number INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE releases (
+  -- Creation order and the list cursor; AUTOINCREMENT so a value is never reused.
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  service TEXT NOT NULL REFERENCES services (name) ON DELETE CASCADE,
+  number INTEGER NOT NULL CHECK (number > 0),
+  -- One release per run at most. No cascade: a run that produced a release stays as its
+  -- provenance (the service's deletion removes both).
+  run_id TEXT NOT NULL UNIQUE REFERENCES runs (id),
+  commit_sha TEXT NOT NULL,
+  artifact_name TEXT NOT NULL,
+  artifact_digest TEXT NOT NULL CHECK (artifact_digest GLOB 'sha256:*'),
+  -- phoenix.yml's release section as it was at the commit (ReleaseConfig).
+  config_json TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  UNIQUE (service, number)
+) STRICT;
+CREATE INDEX releases_by_service ON releases (service, seq);
+
+CREATE TABLE stages_next (
+  run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  idx INTEGER NOT NULL CHECK (idx >= 0),
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('source', 'build', 'release', 'deploy', 'approval')),
+  status TEXT NOT NULL CHECK (status IN
+    ('pending', 'running', 'succeeded', 'failed', 'cancelled', 'skipped')),
+  attempt INTEGER NOT NULL DEFAULT 0,
+  started_at INTEGER,
+  finished_at INTEGER,
+  reason TEXT,
+  platform_failure INTEGER CHECK (platform_failure IN (0, 1)),
+  log_path TEXT,
+  external_id TEXT,
+  output_json TEXT,
+  PRIMARY KEY (run_id, idx)
+) STRICT, WITHOUT ROWID;
+INSERT INTO stages_next (run_id, idx, name, kind, status, attempt, started_at, finished_at,
+  reason, platform_failure, log_path, external_id, output_json)
+SELECT run_id, idx, name, kind, status, attempt, started_at, finished_at,
+  reason, platform_failure, log_path, external_id, output_json FROM stages;
+DROP TABLE stages;
+ALTER TABLE stages_next RENAME TO stages;
+`;
+
+/**
+ * Deployments and their timelines. `step` is the step in flight, written before it starts
+ * (write-ahead); a restarted control plane reads it to finish or roll back. The partial
+ * unique index allows one unfinished deployment per environment of a service.
+ */
+const DEPLOYMENTS = `
+CREATE TABLE deployments (
+  -- Creation order; AUTOINCREMENT so a value is never reused.
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  service TEXT NOT NULL REFERENCES services (name) ON DELETE CASCADE,
+  environment TEXT NOT NULL,
+  release_id TEXT NOT NULL,
+  previous_release_id TEXT,
+  strategy_json TEXT NOT NULL,
+  plan_json TEXT NOT NULL,
+  -- What the deployment needs to finish without phoenix.yml: groups, start, health check.
+  target_json TEXT NOT NULL,
+  trigger_json TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'starting', 'testing', 'shifting',
+    'baking', 'paused', 'draining', 'rolling-back', 'succeeded', 'failed', 'rolled-back',
+    'aborted')),
+  step INTEGER NOT NULL DEFAULT -1 CHECK (step >= -1),
+  step_started_at INTEGER,
+  reason TEXT,
+  outcome TEXT CHECK (outcome IS NULL OR outcome IN ('failed', 'rolled-back', 'aborted')),
+  serving_release_id TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  finished_at INTEGER
+) STRICT;
+CREATE INDEX deployments_by_environment ON deployments (service, environment, seq);
+CREATE UNIQUE INDEX deployments_one_in_flight ON deployments (service, environment)
+  WHERE status NOT IN ('succeeded', 'failed', 'rolled-back', 'aborted');
+
+CREATE TABLE deployment_events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  deployment_id TEXT NOT NULL REFERENCES deployments (id) ON DELETE CASCADE,
+  time INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  reason TEXT,
+  data_json TEXT NOT NULL
+) STRICT;
+CREATE INDEX deployment_events_by_deployment ON deployment_events (deployment_id, id);
+CREATE TRIGGER deployment_events_append_only BEFORE UPDATE ON deployment_events
+BEGIN
+  SELECT RAISE(ABORT, 'deployment_events is append-only');
+END;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'services, runs, stages, run events, api tokens', sql: INITIAL_SCHEMA },
+  { version: 2, name: 'releases, release stages', sql: RELEASES },
+  { version: 3, name: 'deployments, deployment events', sql: DEPLOYMENTS },
 ];
 
 /** The newest schema version this code knows. */

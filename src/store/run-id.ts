@@ -1,15 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { newSortableId } from './sortable-id.js';
 
-/** Base36 digits for a millisecond timestamp; 9 cover dates until the year 5188. */
-const TIME_DIGITS = 9;
-const RANDOM_DIGITS = 8;
-
-/**
- * `r_` + creation time in base36 + random: ids sort by creation time as strings, are
- * unique without coordination between processes, and never repeat an earlier id.
- */
+/** `r_` + 17 base36 digits: sorts by creation time (see newSortableId). */
 export function newRunId(now: number): string {
-  const time = Math.max(0, Math.floor(now)).toString(36).padStart(TIME_DIGITS, '0');
-  const random = randomBytes(5).readUIntBE(0, 5).toString(36).padStart(RANDOM_DIGITS, '0');
-  return `r_${time}${random}`;
+  return newSortableId('r_', now);
 }

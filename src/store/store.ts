@@ -1,5 +1,7 @@
 import { openDatabase, type Database } from './database.js';
+import { DeploymentRepository } from './deployment-repository.js';
 import { EventRepository } from './event-repository.js';
+import { ReleaseRepository } from './release-repository.js';
 import { RunRepository } from './run-repository.js';
 import { ServiceRepository } from './service-repository.js';
 import { TokenRepository } from './token-repository.js';
@@ -15,6 +17,8 @@ export interface Store {
   services: ServiceRepository;
   runs: RunRepository;
   events: EventRepository;
+  releases: ReleaseRepository;
+  deployments: DeploymentRepository;
   tokens: TokenRepository;
   close(): void;
 }
@@ -26,6 +30,8 @@ export function openStore(path: string, now: () => number = Date.now): Store {
     services: new ServiceRepository(db, now),
     runs: new RunRepository(db, now),
     events: new EventRepository(db, now),
+    releases: new ReleaseRepository(db, now),
+    deployments: new DeploymentRepository(db, now),
     tokens: new TokenRepository(db, now),
     close: () => db.close(),
   };

@@ -66,7 +66,7 @@ describe('a control plane killed with SIGKILL mid-build', () => {
     });
     const work = join(dir.path, 'work');
     gitRepo(work, {
-      'phoenix.yml': 'service: shop\nbuild:\n  retries: 0\n',
+      'phoenix.yml': 'service: shop\nbuild:\n  retries: 1\n',
       'buildspec.yml': `version: 0.2\nphases:\n  build:\n    commands:\n      - 'echo waiting; while [ ! -f ${gate} ]; do sleep 0.05; done; echo built'\n`,
     });
     const pushUrl = repo.pushUrl.replace('http://', `http://phoenix:${TOKEN}@`);

@@ -4,6 +4,7 @@ import { reapBuildProcesses } from '../../src/build/process-reaper.js';
 import { unconfiguredSecrets } from '../../src/build/secrets.js';
 import { BuildStageRunner } from '../../src/pipeline/build-stage.js';
 import { Orchestrator } from '../../src/pipeline/orchestrator.js';
+import { ReleaseStageRunner } from '../../src/pipeline/release-stage.js';
 import { RepositoryConfigSource } from '../../src/pipeline/repository-config.js';
 import type { Run } from '../../src/pipeline/run.js';
 import { RunEventBus, type RunEvent } from '../../src/pipeline/run-events.js';
@@ -51,6 +52,7 @@ export class PipelineFixture {
           slots: new Semaphore(2),
           initiator: () => 'test',
         }),
+        release: new ReleaseStageRunner({ releases: this.store.releases }),
       },
       clock: systemClock(),
       logger: silentLogger(),
@@ -114,6 +116,23 @@ export class PipelineFixture {
     this.dir.remove();
   }
 }
+
+/** phoenix.yml with a release section: its runs end with a release stage. */
+export const RELEASE_YML = PHOENIX_YML('release:\n  start: node server.js\n  instances: 2\n');
+
+/** A buildspec whose primary artifact `shop-web` holds server.js, naming the commit built. */
+export const RELEASE_BUILDSPEC = [
+  'version: 0.2',
+  'phases:',
+  '  build:',
+  '    commands:',
+  '      - mkdir -p dist && echo "// $CODEBUILD_RESOLVED_SOURCE_VERSION" > dist/server.js',
+  'artifacts:',
+  '  name: shop-web',
+  '  base-directory: dist',
+  '  files:',
+  "    - '**/*'",
+].join('\n');
 
 /** A buildspec whose build waits until `gate` exists, then prints `message`. */
 export function gatedBuildspec(gate: string, message = 'built'): string {

@@ -1,0 +1,37 @@
+import type { Runtime } from '../runtime/runtime.js';
+import type { ListenerSpec, TrafficRouter } from '../router/traffic-router.js';
+import type { Clock } from '../shared/clock.js';
+import type { Logger } from '../shared/logger.js';
+import type { LocalAccounts } from './local-accounts.js';
+import type { NewDeploymentEvent, ReleaseSource } from './ports.js';
+
+/** An environment's two listeners: production traffic, and the test port for validation. */
+export interface EnvironmentListeners {
+  production: ListenerSpec;
+  test: ListenerSpec;
+}
+
+/** What the steps of a deployment work with; assembled once by the controller. */
+export interface DeployContext {
+  runtime: Runtime;
+  router: TrafficRouter;
+  releases: ReleaseSource;
+  clock: Clock;
+  logger: Logger;
+  listenersFor(service: string, environment: string): EnvironmentListeners;
+  /** Hook output goes to `<logDirectory>/<deployment id>.log`. */
+  logDirectory: string;
+  drainTimeoutMs: number;
+  /** Time between SIGTERM and SIGKILL when old instances stop; the runtime's default if unset. */
+  stopGraceMs?: number;
+  accounts: LocalAccounts;
+  /** Where hooks' allowlisted host variables (PATH, HOME, locale) come from. */
+  hostEnv: NodeJS.ProcessEnv;
+  /** Appends to the deployment's timeline. */
+  note(deploymentId: string, event: NewDeploymentEvent): void;
+}
+
+/** A step's result: failures that are the release's (a hook, health), not Phoenix's. */
+export type StepOutcome = { ok: true } | { ok: false; reason: string };
+
+export const OK: StepOutcome = { ok: true };

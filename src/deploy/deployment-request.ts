@@ -1,0 +1,115 @@
+import { checkAppspec } from '../config/appspec-check.js';
+import type { PlannedHook } from '../config/appspec-hooks.js';
+import type { FunctionCommand } from '../config/appspec.js';
+import type { PhoenixConfig } from '../config/phoenix-config.js';
+import { ConflictError, NotFoundError, UnsupportedError } from '../shared/errors.js';
+import type { DeployContext } from './deploy-context.js';
+import type { DeploymentStrategy, DeploymentTrigger } from './deployment.js';
+import { hookPoints, plannedHooks } from './deployment-hooks.js';
+import type { DeployableRelease, DeploymentStore, NewDeployment } from './ports.js';
+import { loadReleaseAppspec, previousAppspec } from './release-appspec.js';
+import { APPSPEC_LIFECYCLE, planDeployment } from './strategies/plan.js';
+import { healthCheckSpec, targetGroupName } from './target-group.js';
+
+export interface DeployInput {
+  service: string;
+  environment: string;
+  releaseId: string;
+  /** The service's phoenix.yml: names the environment, and starts releases that carry no settings. */
+  config: PhoenixConfig;
+  trigger: DeploymentTrigger;
+  /** All at once unless given (phoenix.yml names no strategy per environment yet). */
+  strategy?: DeploymentStrategy;
+  /** The environment's variables, for instances and hooks. */
+  env?: Record<string, string>;
+  /** Commands for the Lambda function names of ECS-style hooks (phoenix.yml's mapping). */
+  functionCommands?: Record<string, FunctionCommand>;
+}
+
+/**
+ * Turns a request into a deployment to record, refusing before anything runs what cannot
+ * work: an unknown environment or release, a release of another service or the one already
+ * serving, an appspec Phoenix cannot honour (every issue at once, with file, line and key).
+ */
+export async function prepareDeployment(
+  context: DeployContext,
+  store: DeploymentStore,
+  input: DeployInput,
+): Promise<NewDeployment> {
+  const { service, environment } = input;
+  if (!input.config.environments.some((e) => e.name === environment)) {
+    throw new NotFoundError(`${service} has no environment ${environment} in ${input.config.file}`);
+  }
+  const release = await context.releases.get(input.releaseId);
+  if (release.service !== service) {
+    throw new ConflictError(`release ${release.id} belongs to ${release.service}, not ${service}`);
+  }
+  const settings = release.config ?? input.config.release;
+  if (settings === undefined) {
+    throw new ConflictError(`${service} has no release settings (phoenix.yml release.start)`);
+  }
+  const previousReleaseId = store.servingRelease(service, environment);
+  if (previousReleaseId === release.id) {
+    throw new ConflictError(`release ${release.id} already serves ${service} in ${environment}`);
+  }
+  const previous =
+    previousReleaseId === undefined ? undefined : await context.releases.get(previousReleaseId);
+  const strategy = input.strategy ?? { kind: 'all-at-once' };
+  const functionCommands = input.functionCommands ?? {};
+  const hooks = await hooksOf(context, { release, previous, strategy, functionCommands });
+  return {
+    service,
+    environment,
+    releaseId: release.id,
+    ...(previous === undefined ? {} : { previousReleaseId: previous.id }),
+    strategy,
+    plan: planDeployment(strategy, {
+      previous: previous !== undefined,
+      hookPoints: hookPoints(hooks),
+    }),
+    target: {
+      releaseNumber: release.number,
+      ...(release.commit === undefined ? {} : { commit: release.commit }),
+      group: targetGroupName(service, environment, release.number),
+      ...(previous === undefined
+        ? {}
+        : { previousGroup: targetGroupName(service, environment, previous.number) }),
+      command: settings.start,
+      portEnv: settings.portEnv,
+      instances: settings.instances,
+      healthCheck: healthCheckSpec(settings.healthCheck),
+      env: input.env ?? {},
+      functionCommands,
+    },
+    trigger: input.trigger,
+  };
+}
+
+async function hooksOf(
+  context: DeployContext,
+  input: {
+    release: DeployableRelease;
+    previous: DeployableRelease | undefined;
+    strategy: DeploymentStrategy;
+    functionCommands: Record<string, FunctionCommand>;
+  },
+): Promise<PlannedHook[]> {
+  const directory = await context.releases.directory(input.release.id);
+  const spec = await loadReleaseAppspec(directory);
+  if (spec === undefined) return [];
+  const issues = await checkAppspec(spec, {
+    releaseDir: directory,
+    revisionPresent: true,
+    currentUid: process.getuid?.() ?? 0,
+    lookupUser: (name) => context.accounts.lookupUser(name),
+    lookupGroup: (name) => context.accounts.lookupGroup(name),
+    functionCommands: input.functionCommands,
+    strategy: APPSPEC_LIFECYCLE[input.strategy.kind],
+  });
+  if (issues.length > 0) throw new UnsupportedError(issues);
+  const previous =
+    input.previous === undefined
+      ? undefined
+      : await previousAppspec(context.releases, input.previous.id);
+  return plannedHooks(input.strategy.kind, spec, previous);
+}

@@ -1,0 +1,172 @@
+import { ExternalServiceError, PhoenixError } from '../shared/errors.js';
+import { waitFor } from './clock-wait.js';
+import type { DeployContext, StepOutcome } from './deploy-context.js';
+import type { Deployment, RollbackOutcome } from './deployment.js';
+import type { DeploymentChange, DeploymentStore } from './ports.js';
+import { rollbackOutcome, undoDeployment } from './rollback.js';
+import { StepExecutor } from './step-executor.js';
+import { describeStep } from './strategies/step.js';
+
+/** Retries of a rollback that could not reach the router: first wait, doubling up to the cap. */
+export const ROLLBACK_RETRY_FIRST_MS = 500;
+export const ROLLBACK_RETRY_MAX_MS = 30_000;
+
+/** Where the runner writes: every change goes through here, so that it is also announced. */
+export interface DeploymentJournal {
+  deployments: DeploymentStore;
+  record(id: string, change: DeploymentChange): Deployment;
+  /** Records a finished status and wakes whoever waits for the deployment. */
+  finish(id: string, change: DeploymentChange): void;
+}
+
+/**
+ * Moves one deployment along its plan: each step is recorded before it starts (write-ahead),
+ * a failed step starts a rollback (recorded before anything is undone), and the rollback
+ * retries for as long as the router cannot be reached. An aborted signal stops it where it
+ * is, recording nothing more: what is recorded is what `recover` picks up.
+ */
+export class DeploymentRunner {
+  private readonly steps: StepExecutor;
+
+  constructor(
+    private readonly context: DeployContext,
+    private readonly journal: DeploymentJournal,
+  ) {
+    this.steps = new StepExecutor(context);
+  }
+
+  /** Runs the plan from step `from`; the step recorded in flight is not recorded again. */
+  async execute(id: string, from: number, signal: AbortSignal): Promise<void> {
+    let deployment = this.journal.deployments.get(id);
+    for (let index = from; index < deployment.plan.length; index++) {
+      const step = deployment.plan[index];
+      if (step === undefined) break;
+      if (index !== deployment.step) {
+        deployment = this.journal.record(id, {
+          status: step.status,
+          step: index,
+          event: {
+            type: 'step.started',
+            data: { index, kind: step.kind, step: describeStep(step) },
+          },
+        });
+      }
+      const outcome = await this.runStep(deployment, index, signal);
+      if (signal.aborted) return;
+      if (outcome.ok) continue;
+      if (step.status === 'draining') {
+        // The new release serves everything already: nothing to undo, only to report.
+        const reason = `the new release serves, but the previous one was not retired: ${outcome.reason}`;
+        this.journal.finish(id, {
+          status: 'failed',
+          reason,
+          servingReleaseId: deployment.releaseId,
+          event: { type: 'deployment.finished', reason },
+        });
+      } else {
+        await this.rollBack(id, outcome.reason, signal);
+      }
+      return;
+    }
+    this.journal.finish(id, {
+      status: 'succeeded',
+      servingReleaseId: deployment.releaseId,
+      event: { type: 'deployment.finished' },
+    });
+  }
+
+  /**
+   * Records the rollback, and the status it will end in, before undoing anything. `outcome`
+   * is for a person's abort (issue 5); otherwise it follows from how far the deployment got.
+   */
+  async rollBack(
+    id: string,
+    reason: string,
+    signal: AbortSignal,
+    outcome?: RollbackOutcome,
+  ): Promise<void> {
+    const current = this.journal.deployments.get(id);
+    this.context.logger.warn({ deploymentId: id, reason }, 'deployment rolling back');
+    this.journal.record(id, {
+      status: 'rolling-back',
+      outcome: outcome ?? rollbackOutcome(current),
+      reason,
+      event: { type: 'rollback.started', reason, data: { step: current.step } },
+    });
+    await this.undo(id, signal);
+  }
+
+  /** Undoes a deployment recorded as rolling back; retries while the router is unreachable. */
+  async undo(id: string, signal: AbortSignal): Promise<void> {
+    let delay = ROLLBACK_RETRY_FIRST_MS;
+    for (;;) {
+      const deployment = this.journal.deployments.get(id);
+      try {
+        const result = await undoDeployment(this.context, deployment);
+        if (signal.aborted) return;
+        const reason =
+          result.note === undefined
+            ? deployment.reason
+            : `${deployment.reason ?? 'failed'}; ${result.note}`;
+        this.journal.finish(id, {
+          status: deployment.outcome ?? rollbackOutcome(deployment),
+          ...(reason === undefined ? {} : { reason }),
+          ...(result.servingReleaseId === undefined
+            ? {}
+            : { servingReleaseId: result.servingReleaseId }),
+          event: { type: 'deployment.finished', ...(reason === undefined ? {} : { reason }) },
+        });
+        return;
+      } catch (error) {
+        if (signal.aborted) return;
+        if (!(error instanceof ExternalServiceError)) {
+          const reason = `${deployment.reason ?? 'failed'}; the rollback could not finish: ${errorMessage(error)}`;
+          this.context.logger.error({ deploymentId: id, err: error }, 'rollback failed');
+          this.journal.finish(id, {
+            status: 'failed',
+            reason,
+            event: { type: 'deployment.finished', reason },
+          });
+          return;
+        }
+        this.context.logger.warn(
+          { deploymentId: id, err: error, retryInMs: delay },
+          'rollback waits for the router',
+        );
+        this.context.note(id, {
+          type: 'rollback.retry',
+          reason: errorMessage(error),
+          data: { retryInMs: delay },
+        });
+        await waitFor(this.context.clock, delay, signal);
+        delay = Math.min(delay * 2, ROLLBACK_RETRY_MAX_MS);
+      }
+    }
+  }
+
+  private async runStep(
+    deployment: Deployment,
+    index: number,
+    signal: AbortSignal,
+  ): Promise<StepOutcome> {
+    const step = deployment.plan[index];
+    if (step === undefined) return { ok: true };
+    try {
+      return await this.steps.run(deployment, step, signal);
+    } catch (error) {
+      if (signal.aborted) return { ok: false, reason: 'stopped' };
+      this.context.logger.error(
+        { deploymentId: deployment.id, step: step.kind, err: error },
+        'deployment step failed',
+      );
+      return {
+        ok: false,
+        reason: `Phoenix failed to ${describeStep(step)}: ${errorMessage(error)}`,
+      };
+    }
+  }
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof PhoenixError || error instanceof Error ? error.message : String(error);
+}
