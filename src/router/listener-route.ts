@@ -1,0 +1,55 @@
+import type { ServerErrorRetry } from './retry-policy.js';
+import type { Target } from './target.js';
+import type { TargetGroup } from './target-group.js';
+import { WeightedPicker } from './weighted-picker.js';
+
+export interface RouteEntry {
+  group: TargetGroup;
+  weight: number;
+}
+
+/**
+ * A listener's split, immutable once built: a weight change builds a new route and swaps
+ * it in with one assignment, so every request sees either the old split or the new one,
+ * never a moment without targets. Requests already under way finish on the route they
+ * started with.
+ *
+ * Picking: smooth weighted round-robin over the groups that have a healthy target, then
+ * round-robin inside the group. A group without one gets nothing; its share goes to the
+ * others. When no group of the split has a healthy target, the listener fails open, as an
+ * ALB does: it picks among the groups' non-draining targets whatever their health,
+ * because health checks can all fail for reasons that do not stop the targets serving (a
+ * shared dependency of /health, a too-short timeout), and a refused connection is retried
+ * on the next target anyway. Draining targets are never picked.
+ */
+export class ListenerRoute {
+  private readonly picker: WeightedPicker;
+
+  constructor(
+    readonly entries: readonly RouteEntry[],
+    readonly serverErrorRetry?: ServerErrorRetry,
+  ) {
+    this.picker = new WeightedPicker(entries.map((entry) => entry.weight));
+  }
+
+  /** The target for the next request (or retry), never one in `exclude`. */
+  pick(exclude?: ReadonlySet<Target>): Target | undefined {
+    return this.pickAmong(exclude, false) ?? this.pickAmong(exclude, true);
+  }
+
+  /** A healthy target of the named group, for the retry of a canary's 5xx on the stable group. */
+  pickInGroup(group: string, exclude?: ReadonlySet<Target>): Target | undefined {
+    return this.entries.find((entry) => entry.group.name === group)?.group.pick(exclude, false);
+  }
+
+  private pickAmong(
+    exclude: ReadonlySet<Target> | undefined,
+    failOpen: boolean,
+  ): Target | undefined {
+    const only = this.entries.length === 1 ? this.entries[0] : undefined;
+    if (only !== undefined) return only.weight > 0 ? only.group.pick(exclude, failOpen) : undefined;
+    const available = this.entries.map((entry) => entry.group.hasCandidate(exclude, failOpen));
+    const index = this.picker.pick(available);
+    return index === undefined ? undefined : this.entries[index]?.group.pick(exclude, failOpen);
+  }
+}
