@@ -1,16 +1,29 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { ArtifactStore } from './build/artifact-store.js';
 import type { Executor } from './build/executor.js';
 import { LocalExecutor } from './build/local-executor.js';
 import { reapBuildProcesses } from './build/process-reaper.js';
 import { unconfiguredSecrets, type SecretResolver } from './build/secrets.js';
+import { DeploymentController } from './deploy/deployment-controller.js';
+import { DeploymentChanges } from './deploy/deployment-changes.js';
+import { EnvironmentDeployer } from './deploy/environment-deployer.js';
+import { ListenerRegistry, listenerRegistryPath } from './deploy/listener-registry.js';
+import type { ReleaseSource } from './deploy/ports.js';
 import { BuildStageRunner } from './pipeline/build-stage.js';
-import { Orchestrator } from './pipeline/orchestrator.js';
+import { DeployStageRunner } from './pipeline/deploy-stage.js';
+import { Orchestrator, type ConfigSource } from './pipeline/orchestrator.js';
 import { ReleaseStageRunner } from './pipeline/release-stage.js';
 import { RepositoryConfigSource } from './pipeline/repository-config.js';
 import { RunEventBus } from './pipeline/run-events.js';
 import { mirrorPath, SourceWatcher } from './pipeline/source-watcher.js';
+import { ensureUnpacked, releasesRootOf } from './release/release-files.js';
+import { adminTokenPath, ensureAdminToken } from './router/admin-token.js';
+import { HttpTrafficRouter } from './router/http-traffic-router.js';
+import { DEFAULT_ADMIN_PORT } from './router/router.js';
+import { LocalRuntime } from './runtime/local/local-runtime.js';
+import type { Runtime } from './runtime/runtime.js';
 import { createHttpServer } from './server/http-server.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { phoenixHome } from './shared/home.js';
@@ -33,6 +46,9 @@ export interface Phoenix {
   version: string;
   /** PHOENIX_ADMIN_TOKEN: the first admin token, for automation. */
   adminToken?: string;
+  /** PHOENIX_ROUTER_URL: the admin API of `phoenix router`. */
+  routerUrl: string;
+  runtime: keyof typeof RUNTIMES;
 }
 
 export interface PhoenixOptions {
@@ -40,7 +56,11 @@ export interface PhoenixOptions {
   logger?: Logger;
   secrets?: SecretResolver;
   executor?: keyof typeof EXECUTORS;
+  runtime?: keyof typeof RUNTIMES;
 }
+
+/** Where the control plane finds `phoenix router` unless PHOENIX_ROUTER_URL says otherwise. */
+export const DEFAULT_ROUTER_URL = `http://127.0.0.1:${DEFAULT_ADMIN_PORT}`;
 
 type ExecutorFactory = (options: {
   home: string;
@@ -54,6 +74,14 @@ const EXECUTORS = {
     new LocalExecutor({ home, logger, secrets, hostEnv: env }),
 } satisfies Record<string, ExecutorFactory>;
 
+type RuntimeFactory = (options: { home: string; clock: Clock; logger: Logger }) => Runtime;
+
+/** Where releases run; Kubernetes and ECS join this map. */
+const RUNTIMES = {
+  local: ({ home, clock, logger }) =>
+    new LocalRuntime({ stateDirectory: join(home, 'runtime'), clock, logger }),
+} satisfies Record<string, RuntimeFactory>;
+
 export function createPhoenix(options: PhoenixOptions = {}): Phoenix {
   const env = options.env ?? process.env;
   const home = phoenixHome(env);
@@ -61,7 +89,9 @@ export function createPhoenix(options: PhoenixOptions = {}): Phoenix {
   const secrets = options.secrets ?? unconfiguredSecrets;
   const executor = EXECUTORS[options.executor ?? 'local']({ home, logger, secrets, env });
   const adminToken = env['PHOENIX_ADMIN_TOKEN'] || undefined;
-  return { home, logger, executor, version: VERSION, adminToken };
+  const routerUrl = env['PHOENIX_ROUTER_URL'] || DEFAULT_ROUTER_URL;
+  const runtime = options.runtime ?? 'local';
+  return { home, logger, executor, version: VERSION, adminToken, routerUrl, runtime };
 }
 
 export const DEFAULT_PORT = 8800;
@@ -87,7 +117,76 @@ export interface ControlPlane {
   /** The first admin token when Phoenix generated it now: print it once, it is stored hashed. */
   generatedAdminToken?: string;
   recovered: { resumed: number; failed: number };
+  deployments: Deployments;
   close(): Promise<void>;
+}
+
+/** The deployment side of the control plane, as startControlPlane wires it. */
+export interface Deployments {
+  controller: DeploymentController;
+  deployer: EnvironmentDeployer;
+  changes: DeploymentChanges;
+  listeners: ListenerRegistry;
+  runtime: Runtime;
+  router: HttpTrafficRouter;
+  /** The pipeline's `deploy` stages. */
+  stageRunner: DeployStageRunner;
+}
+
+/**
+ * Releases run by the runtime, behind `phoenix router` (a process of its own, driven over its
+ * admin API with the token both find in PHOENIX_HOME/router/admin-token). Nothing here needs
+ * the router to be up: a deployment asked for while it is down is refused, saying so.
+ */
+export async function createDeployments(options: {
+  phoenix: Pick<Phoenix, 'home' | 'logger' | 'routerUrl' | 'runtime'>;
+  store: Store;
+  clock: Clock;
+  configs: ConfigSource;
+}): Promise<Deployments> {
+  const { phoenix, store, clock } = options;
+  const { home, logger } = phoenix;
+  const router = new HttpTrafficRouter({
+    url: phoenix.routerUrl,
+    token: await ensureAdminToken(adminTokenPath(home)),
+  });
+  const runtime = RUNTIMES[phoenix.runtime]({ home, clock, logger });
+  const listeners = ListenerRegistry.open(listenerRegistryPath(home));
+  const artifacts = new ArtifactStore(join(home, 'artifacts'));
+  const releasesRoot = releasesRootOf(home);
+  const releases: ReleaseSource = {
+    get: (id) => store.releases.get(id),
+    directory: (id) => ensureUnpacked(store.releases.get(id), { artifacts, releasesRoot }),
+  };
+  const changes = new DeploymentChanges();
+  const controller = new DeploymentController({
+    deployments: store.deployments,
+    runtime,
+    router,
+    releases,
+    clock,
+    logger,
+    listenersFor: (service, environment) => listeners.listenersFor(service, environment),
+    logDirectory: join(home, 'deployments'),
+    onChange: (deployment) => changes.emit(deployment),
+  });
+  const deployer = new EnvironmentDeployer({
+    controller,
+    listeners,
+    routerReady: () => router.ready(),
+    configs: options.configs,
+    releases: store.releases,
+  });
+  const stageRunner = new DeployStageRunner({
+    deployer,
+    deployments: {
+      get: (id) => store.deployments.get(id),
+      latest: (service, environment) => store.deployments.latest(service, environment)[0],
+      whenFinished: (id) => controller.whenFinished(id),
+      subscribe: (listener) => changes.subscribe(listener),
+    },
+  });
+  return { controller, deployer, changes, listeners, runtime, router, stageRunner };
 }
 
 /**
@@ -110,11 +209,13 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       ? repositoryPath(repositoriesRoot, name)
       : mirrorPath(mirrorsRoot, name);
   };
+  const configs = new RepositoryConfigSource(sourceOf);
+  const deployments = await createDeployments({ phoenix, store, clock, configs });
   const orchestrator = new Orchestrator({
     runs: store.runs,
     events: store.events,
     bus,
-    configs: new RepositoryConfigSource(sourceOf),
+    configs,
     runners: {
       build: new BuildStageRunner({
         executor: phoenix.executor,
@@ -123,11 +224,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         initiator: (context) => `phoenix/${context.run.trigger.actor}`,
       }),
       release: new ReleaseStageRunner({ releases: store.releases }),
+      deploy: deployments.stageRunner,
     },
     clock,
     logger: phoenix.logger,
+    // A deploy stage's deployment is the controller's to recover, not a process to kill.
     reap: async (stage) => {
-      if (stage.externalId !== undefined) await reapBuildProcesses(stage.externalId);
+      if (stage.kind === 'build' && stage.externalId !== undefined)
+        await reapBuildProcesses(stage.externalId);
     },
   });
   const sources = new SourceWatcher({
@@ -140,6 +244,15 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         .list({ service, limit: 50 })
         .some((run) => run.ref === ref && run.commit === commit),
   });
+  // Instances first (they outlived the last control plane), then the deployments using them,
+  // then the runs, whose deploy stages follow those deployments again.
+  await deployments.runtime.adopt();
+  const deploymentsRecovered = await deployments.controller.recover();
+  if (deploymentsRecovered.decisions.length > 0)
+    phoenix.logger.warn(
+      { deployments: deploymentsRecovered.decisions.length },
+      'recovered deployments left by a previous server',
+    );
   const recovered = await orchestrator.recover();
   if (recovered.resumed + recovered.failed > 0)
     phoenix.logger.warn(recovered, 'recovered runs left by a previous server');
@@ -158,6 +271,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     logger: phoenix.logger,
     now: () => clock.now(),
     version: phoenix.version,
+    deployer: deployments.deployer,
+    listeners: deployments.listeners,
   });
   const host = options.host ?? DEFAULT_HOST;
   await app.listen({ port: options.port ?? DEFAULT_PORT, host });
@@ -175,10 +290,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     app,
     generatedAdminToken: admin?.source === 'generated' ? admin.token : undefined,
     recovered,
+    deployments,
     close: async () => {
       sources.stop();
       await app.close();
+      // Runs first: a deploy stage stops following before its deployment stops.
       await orchestrator.stop();
+      await deployments.controller.stop();
+      await deployments.runtime.close();
       store.close();
     },
   };

@@ -1,19 +1,9 @@
 import { ValidationError, type ValidationIssue } from '../shared/errors.js';
+import { allowedHostVariables, HOST_ALLOWLIST } from '../shared/host-env.js';
 import { BUILD_MARK_VARIABLE } from './process-reaper.js';
 
-/** Host variables a build may see; everything else (tokens, keys, Phoenix's own settings) stays out. */
-export const HOST_ALLOWLIST = [
-  'PATH',
-  'LANG',
-  'LANGUAGE',
-  'LC_ALL',
-  'LC_CTYPE',
-  'TZ',
-  'USER',
-  'LOGNAME',
-] as const;
-
-export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** Host variables a build may see; its HOME is its own folder, never the host's. */
+const BUILD_HOST_VARIABLES = HOST_ALLOWLIST.filter((name) => name !== 'HOME');
 
 export interface BuildIdentity {
   project: string;
@@ -95,12 +85,7 @@ export function buildEnvironment(options: {
   overrides: Record<string, string>;
   identity: BuildIdentity;
 }): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const name of HOST_ALLOWLIST) {
-    const value = options.host[name];
-    if (value !== undefined) env[name] = value;
-  }
-  env['PATH'] ??= DEFAULT_PATH;
+  const env = allowedHostVariables(options.host, BUILD_HOST_VARIABLES);
   env['HOME'] = options.identity.home;
   env['TMPDIR'] = options.identity.tmp;
   env['SHELL'] = '/bin/bash';

@@ -1,17 +1,21 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { planBatch } from './batch-plan.js';
 import { cachePathIssues } from './cache-step.js';
 import type { CacheLocation } from './cache-paths.js';
 import { preflight, type PreflightContext } from './preflight.js';
 import { resolveBuildSecrets, unconfiguredSecrets, type SecretResolver } from './secrets.js';
-import {
-  UnsupportedError,
-  ValidationError,
-  type SourceLocation,
-  type ValidationIssue,
-} from '../shared/errors.js';
+import { UnsupportedError, ValidationError, type ValidationIssue } from '../shared/errors.js';
 import { parseBuildspec, type Buildspec } from '../config/buildspec.js';
+import {
+  alignedTable,
+  assessEachFile,
+  brief,
+  codeCell,
+  escapeCell,
+  position,
+  saysCell,
+  sortedByFile,
+  type CorpusNote,
+} from '../config/corpus-table.js';
 
 /**
  * What Phoenix makes of a buildspec it is handed unchanged: does it parse, would a build
@@ -37,12 +41,6 @@ export const BARE_ROOT_MACHINE: AssessContext = {
   secrets: unconfiguredSecrets,
   cacheLocation: { root: '/src', home: '/home' },
 };
-
-export interface CorpusNote {
-  /** The buildspec key the note is about, e.g. `phases.install.runtime-versions`. */
-  key: string;
-  text: string;
-}
 
 export interface CorpusEntry {
   file: string;
@@ -89,21 +87,8 @@ export async function assessBuildspec(
 }
 
 /** Assesses every file of a folder, in file name order. */
-export async function assessFolder(
-  directory: string,
-  context: AssessContext,
-): Promise<CorpusEntry[]> {
-  const names = (await readdir(directory, { withFileTypes: true }))
-    .filter((entry) => entry.isFile())
-    .map((entry) => entry.name)
-    .sort(byCodePoint);
-  const entries: CorpusEntry[] = [];
-  for (const name of names) {
-    entries.push(
-      await assessBuildspec(await readFile(join(directory, name), 'utf8'), name, context),
-    );
-  }
-  return entries;
+export function assessFolder(directory: string, context: AssessContext): Promise<CorpusEntry[]> {
+  return assessEachFile(directory, (text, file) => assessBuildspec(text, file, context));
 }
 
 function batchNote(spec: Buildspec): CorpusNote {
@@ -126,73 +111,19 @@ function batchNote(spec: Buildspec): CorpusNote {
   }
 }
 
-/** The statement itself, without the advice that follows a semicolon. */
-function brief(message: string): string {
-  return message.split('; ')[0] ?? message;
-}
-
-function position(location: SourceLocation): string {
-  return `${location.line}:${location.column}`;
-}
-
-function byCodePoint(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /**
- * The corpus as a Markdown table, sorted by file name, followed by the counts. Deterministic:
- * no dates, no absolute paths. Columns are padded as Prettier pads them, so the table can be
- * pasted into a formatted document and compared with it byte for byte.
+ * The corpus as a Markdown table (deterministic and padded as Prettier pads it, see
+ * corpus-table.ts), sorted by file name, followed by the counts.
  */
 export function renderCorpusTable(entries: readonly CorpusEntry[]): string {
-  const sorted = [...entries].sort((a, b) => byCodePoint(a.file, b.file));
+  const sorted = sortedByFile(entries);
   const rows = sorted.map((entry) => [
-    code(entry.file),
+    codeCell(entry.file),
     entry.parses === true ? 'yes' : `no: ${escapeCell(entry.parses)}`,
     entry.runsAsIs ? 'yes' : 'no',
-    says(entry),
+    saysCell(entry.parses === true ? entry.refusals : [], entry.notes),
   ]);
   const starting = sorted.filter((entry) => entry.runsAsIs).length;
   const total = `${starting} of ${sorted.length} files start as-is; ${sorted.length - starting} are refused before any command runs.`;
   return `${alignedTable(['file', 'parses', 'starts as-is', 'what Phoenix says'], rows)}\n\n${total}\n`;
-}
-
-/** Refusals grouped by message (one line per reason), then notes. */
-function says(entry: CorpusEntry): string {
-  const lines: string[] = [];
-  const byMessage = new Map<string, ValidationIssue[]>();
-  for (const issue of entry.parses === true ? entry.refusals : []) {
-    const message = brief(issue.message);
-    byMessage.set(message, [...(byMessage.get(message) ?? []), issue]);
-  }
-  for (const [message, issues] of byMessage) {
-    const where = issues.map((issue) => `${position(issue.location)} ${code(issue.key)}`);
-    lines.push(`refused: ${where.join(', ')}: ${escapeCell(message)}`);
-  }
-  for (const note of entry.notes) lines.push(`${code(note.key)}: ${escapeCell(note.text)}`);
-  return lines.length === 0 ? '—' : lines.join('<br>');
-}
-
-function code(text: string): string {
-  return `\`${text.replace(/\|/g, '\\|')}\``;
-}
-
-/** Keeps text literal inside a table cell: no column breaks, no emphasis, no HTML. */
-function escapeCell(text: string): string {
-  return text.replace(/[\\|*_`<>[\]]/g, (character) => `\\${character}`);
-}
-
-function alignedTable(header: readonly string[], rows: readonly string[][]): string {
-  const widths = header.map((title, column) =>
-    Math.max(3, width(title), ...rows.map((row) => width(row[column] ?? ''))),
-  );
-  const line = (cells: readonly string[]): string =>
-    `| ${cells.map((cell, column) => cell + ' '.repeat((widths[column] ?? 0) - width(cell))).join(' | ')} |`;
-  const rule = `| ${widths.map((size) => '-'.repeat(size)).join(' | ')} |`;
-  return [line(header), rule, ...rows.map(line)].join('\n');
-}
-
-/** Characters as Prettier counts them for the text in these tables (no wide characters). */
-function width(text: string): number {
-  return [...text].length;
 }

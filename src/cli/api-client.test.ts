@@ -223,6 +223,23 @@ describe('ApiClient', () => {
     ]);
   });
 
+  it('deploys, reads status and one deployment at the deployment routes', async () => {
+    const server = await serve((_request, _body, response) => json(response, 200, {}));
+    const client = new ApiClient({ url: server.url, token: 't' });
+
+    await client.deploy('my shop', { environment: 'dev', release: 'shop#3' });
+    await client.serviceStatus('shop', { environment: 'dev' });
+    await client.serviceStatus('shop');
+    await client.getDeployment('dep_1');
+
+    expect(server.requests.map((r) => `${r.method} ${r.url} ${r.body}`)).toEqual([
+      'POST /api/services/my%20shop/deployments {"environment":"dev","release":"shop#3"}',
+      'GET /api/services/shop/status?environment=dev ',
+      'GET /api/services/shop/status ',
+      'GET /api/deployments/dep_1 ',
+    ]);
+  });
+
   it('reads logs as text', async () => {
     const server = await serve((_request, _body, response) => {
       response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });

@@ -1,3 +1,4 @@
+import type { DeploymentView, ServiceStatusView } from '../deploy/deployment-view.js';
 import { ExternalServiceError } from '../shared/errors.js';
 import type { RunView } from '../pipeline/run-view.js';
 import type { ReleaseView } from '../release/release-view.js';
@@ -168,6 +169,23 @@ export class ApiClient {
   /** By release id (`rel_...`) or `service#number`. */
   getRelease(reference: string): Promise<{ release: ReleaseView }> {
     return this.json('GET', `/api/releases/${segment(reference)}`);
+  }
+
+  /** Deploys a release (the latest unless named) to an environment; the deployment goes on by itself. */
+  deploy(
+    service: string,
+    input: { environment: string; release?: string },
+  ): Promise<{ deployment: DeploymentView }> {
+    return this.json('POST', `/api/services/${segment(service)}/deployments`, { body: input });
+  }
+
+  /** What serves in each environment of the service (or one), with its latest deployment. */
+  serviceStatus(service: string, query: { environment?: string } = {}): Promise<ServiceStatusView> {
+    return this.json('GET', `/api/services/${segment(service)}/status${searchOf(query)}`);
+  }
+
+  getDeployment(id: string): Promise<{ deployment: DeploymentView }> {
+    return this.json('GET', `/api/deployments/${segment(id)}`);
   }
 
   /** A stage's log as text, by default the build stage's. */

@@ -2,10 +2,12 @@
 import { Command, CommanderError } from 'commander';
 import { PhoenixError } from '../shared/errors.js';
 import { registerBuildCommand } from './build-command.js';
+import { registerDeployCommands } from './deploy-commands.js';
 import { registerInitCommand } from './init-command.js';
 import { registerLoginCommand } from './login-command.js';
 import { registerReleaseCommands } from './release-commands.js';
 import { registerRepoCommand } from './repo-command.js';
+import { registerRouterCommand } from './router-command.js';
 import { registerRunCommands } from './run-commands.js';
 import { registerServerCommand } from './server-command.js';
 import { registerServiceCommands } from './service-commands.js';
@@ -24,6 +26,7 @@ export function createProgram(): Command {
   registerBuildCommand(program);
   registerValidateCommand(program);
   registerServerCommand(program);
+  registerRouterCommand(program);
   registerInitCommand(program);
   registerLoginCommand(program);
   registerTokenCommands(program);
@@ -31,6 +34,7 @@ export function createProgram(): Command {
   registerServiceCommands(program);
   registerRunCommands(program);
   registerReleaseCommands(program);
+  registerDeployCommands(program);
   return program;
 }
 

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { createPhoenix, startControlPlane } from '../main.js';
+import type { HttpTrafficRouter } from '../router/http-traffic-router.js';
 import { ValidationError } from '../shared/errors.js';
 
 interface ServerOptions {
@@ -38,6 +39,7 @@ async function runServer(options: ServerOptions): Promise<number> {
     out.write(`  ${pc.bold(plane.generatedAdminToken)}\n`);
     out.write(`  phoenix login --url ${plane.url} --token <token>\n\n`);
   }
+  out.write(`${await routerLine(plane.deployments.router)}\n`);
   if (plane.recovered.resumed + plane.recovered.failed > 0) {
     out.write(
       `Recovered runs from the previous server: ${plane.recovered.resumed} resumed, ${plane.recovered.failed} failed\n`,
@@ -47,9 +49,22 @@ async function runServer(options: ServerOptions): Promise<number> {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  out.write('Stopping: running builds are stopped and resume at the next start\n');
+  out.write(
+    'Stopping: running builds and deployments resume at the next start; instances and the router keep serving\n',
+  );
   await plane.close();
   return 0;
+}
+
+/** Whether deployments can reach `phoenix router` now; the server runs either way. */
+async function routerLine(router: HttpTrafficRouter): Promise<string> {
+  try {
+    await router.ready();
+    return `Router ${router.url}: ready`;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return pc.yellow(`${reason}; until then deployments are refused`);
+  }
 }
 
 function integer(

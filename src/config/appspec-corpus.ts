@@ -1,10 +1,16 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { ValidationError, type SourceLocation, type ValidationIssue } from '../shared/errors.js';
+import { ValidationError, type ValidationIssue } from '../shared/errors.js';
 import { checkAppspec, type AppspecContext } from './appspec-check.js';
 import { hookPlan, type PlannedHook } from './appspec-hooks.js';
 import { PLATFORM_NAMES, type ComputePlatform } from './appspec-schema.js';
 import { parseAppspec, type Appspec } from './appspec.js';
+import {
+  alignedTable,
+  assessEachFile,
+  codeCell,
+  saysCell,
+  sortedByFile,
+  type CorpusNote,
+} from './corpus-table.js';
 
 /**
  * What Phoenix makes of an AppSpec file it is handed unchanged: does it parse, would a
@@ -28,11 +34,6 @@ export const CORPUS_MACHINE: AppspecContext = {
   strategy: 'blue-green',
 };
 
-export interface AppspecCorpusNote {
-  key: string;
-  text: string;
-}
-
 export interface AppspecCorpusEntry {
   file: string;
   platform?: ComputePlatform;
@@ -42,7 +43,7 @@ export interface AppspecCorpusEntry {
   /** The parser's or the deployment's refusals; empty when accepted. */
   refusals: ValidationIssue[];
   /** The parser's warnings, then the hooks in the order a blue/green deployment runs them. */
-  notes: AppspecCorpusNote[];
+  notes: CorpusNote[];
 }
 
 /** Assesses one appspec's text; `file` names it in every issue. */
@@ -73,23 +74,15 @@ export async function assessAppspec(
 }
 
 /** Assesses every file of a folder, in file name order. */
-export async function assessAppspecFolder(
+export function assessAppspecFolder(
   directory: string,
   context: AppspecContext,
 ): Promise<AppspecCorpusEntry[]> {
-  const names = (await readdir(directory, { withFileTypes: true }))
-    .filter((entry) => entry.isFile())
-    .map((entry) => entry.name)
-    .sort(byCodePoint);
-  const entries: AppspecCorpusEntry[] = [];
-  for (const name of names) {
-    entries.push(await assessAppspec(await readFile(join(directory, name), 'utf8'), name, context));
-  }
-  return entries;
+  return assessEachFile(directory, (text, file) => assessAppspec(text, file, context));
 }
 
 /** The hooks in the order a blue/green deployment runs them, and those run when it is replaced. */
-function hooksNote(spec: Appspec): AppspecCorpusNote | undefined {
+function hooksNote(spec: Appspec): CorpusNote | undefined {
   const plan = hookPlan(spec, 'blue-green', { previous: spec });
   if (plan.length === 0) return undefined;
   const describe = (hook: PlannedHook): string =>
@@ -104,79 +97,21 @@ function hooksNote(spec: Appspec): AppspecCorpusNote | undefined {
 }
 
 /**
- * The corpus as a Markdown table, sorted by file name, followed by the counts. Deterministic:
- * no dates, no absolute paths. Columns are padded as Prettier pads them, so the table can be
- * pasted into a formatted document and compared with it byte for byte.
+ * The corpus as a Markdown table (deterministic and padded as Prettier pads it, see
+ * corpus-table.ts), sorted by file name, followed by the counts.
  */
 export function renderAppspecTable(entries: readonly AppspecCorpusEntry[]): string {
-  const sorted = [...entries].sort((a, b) => byCodePoint(a.file, b.file));
+  const sorted = sortedByFile(entries);
   const rows = sorted.map((entry) => [
-    code(entry.file),
+    codeCell(entry.file),
     entry.platform === undefined ? '—' : PLATFORM_NAMES[entry.platform],
     entry.parses ? 'yes' : 'no',
     entry.accepted ? 'yes' : 'no',
-    says(entry),
+    saysCell(entry.refusals, entry.notes),
   ]);
   const accepted = sorted.filter((entry) => entry.accepted).length;
   const unparsed = sorted.filter((entry) => !entry.parses).length;
   const total = `${accepted} of ${sorted.length} files are accepted as-is; ${sorted.length - accepted} are refused before any hook runs (${unparsed} of them by the parser).`;
   const header = ['file', 'platform', 'parses', 'accepted as-is', 'what Phoenix says'];
   return `${alignedTable(header, rows)}\n\n${total}\n`;
-}
-
-/** Refusals grouped by message (one line per reason), then notes. */
-function says(entry: AppspecCorpusEntry): string {
-  const lines: string[] = [];
-  const byMessage = new Map<string, ValidationIssue[]>();
-  for (const issue of entry.refusals) {
-    const message = brief(issue.message);
-    byMessage.set(message, [...(byMessage.get(message) ?? []), issue]);
-  }
-  for (const [message, issues] of byMessage) {
-    const where = issues.map((issue) =>
-      issue.key === ''
-        ? position(issue.location)
-        : `${position(issue.location)} ${code(issue.key)}`,
-    );
-    lines.push(`refused: ${where.join(', ')}: ${escapeCell(message)}`);
-  }
-  for (const note of entry.notes) lines.push(`${code(note.key)}: ${escapeCell(note.text)}`);
-  return lines.length === 0 ? '—' : lines.join('<br>');
-}
-
-/** The statement itself, without the advice or the list that follows a semicolon. */
-function brief(message: string): string {
-  return message.split('; ')[0] ?? message;
-}
-
-function position(location: SourceLocation): string {
-  return `${location.line}:${location.column}`;
-}
-
-function byCodePoint(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function code(text: string): string {
-  return `\`${text.replace(/\|/g, '\\|')}\``;
-}
-
-/** Keeps text literal inside a table cell: no column breaks, no emphasis, no HTML. */
-function escapeCell(text: string): string {
-  return text.replace(/[\\|*_`<>[\]]/g, (character) => `\\${character}`);
-}
-
-function alignedTable(header: readonly string[], rows: readonly string[][]): string {
-  const widths = header.map((title, column) =>
-    Math.max(3, width(title), ...rows.map((row) => width(row[column] ?? ''))),
-  );
-  const line = (cells: readonly string[]): string =>
-    `| ${cells.map((cell, column) => cell + ' '.repeat((widths[column] ?? 0) - width(cell))).join(' | ')} |`;
-  const rule = `| ${widths.map((size) => '-'.repeat(size)).join(' | ')} |`;
-  return [line(header), rule, ...rows.map(line)].join('\n');
-}
-
-/** Characters as Prettier counts them for the text in these tables (no wide characters). */
-function width(text: string): number {
-  return [...text].length;
 }

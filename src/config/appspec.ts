@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import { ValidationError, type SourceLocation, type ValidationIssue } from '../shared/errors.js';
 import {
   canonicalKeys,
@@ -31,6 +30,7 @@ import {
   type RawServiceAppspec,
 } from './appspec-schema.js';
 import type { Located } from './buildspec.js';
+import { readConfigFile } from './config-file.js';
 import { keyName, YamlSource, type KeyPath } from './yaml-source.js';
 
 export type { ComputePlatform, LifecycleEvent, Located };
@@ -132,22 +132,7 @@ export interface Appspec {
 }
 
 export async function loadAppspec(path: string, displayName = path): Promise<Appspec> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new ValidationError(
-      [
-        {
-          location: { file: displayName, line: 1, column: 1 },
-          key: '',
-          message: `cannot read appspec: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-        },
-      ],
-      { cause: error },
-    );
-  }
-  return parseAppspec(text, displayName);
+  return parseAppspec(await readConfigFile(path, displayName, 'appspec'), displayName);
 }
 
 /**

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import type { SourceLocation, ValidationIssue } from '../shared/errors.js';
 import { ValidationError } from '../shared/errors.js';
 import type { REPORT_FORMATS } from './buildspec-schema.js';
@@ -10,6 +9,7 @@ import {
   type RawBuildspec,
   type RawPhase,
 } from './buildspec-schema.js';
+import { readConfigFile } from './config-file.js';
 import { parseOnFailure, type OnFailure } from './on-failure.js';
 import { keyName, YamlSource, type KeyPath } from './yaml-source.js';
 
@@ -111,22 +111,7 @@ export interface Buildspec {
 }
 
 export async function loadBuildspec(path: string, displayName = path): Promise<Buildspec> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new ValidationError(
-      [
-        {
-          location: { file: displayName, line: 1, column: 1 },
-          key: '',
-          message: `cannot read buildspec: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-        },
-      ],
-      { cause: error },
-    );
-  }
-  return parseBuildspec(text, displayName);
+  return parseBuildspec(await readConfigFile(path, displayName, 'buildspec'), displayName);
 }
 
 /** Parses and validates a buildspec; every problem in the file is reported at once. */

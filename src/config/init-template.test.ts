@@ -74,6 +74,24 @@ describe('initFiles', () => {
     expect(spec.warnings).toEqual([]);
   });
 
+  it('suggests environments that are valid once uncommented', async () => {
+    write(project, { 'package.json': packageJson({ scripts: { start: 'node server.js' } }) });
+    const files = await initFiles({ directory: project });
+    const text = file(files, 'phoenix.yml').content;
+    const from = text.indexOf('# environments:');
+
+    const config = parsePhoenixConfig(
+      text.slice(0, from) + text.slice(from).replace(/^# /gm, ''),
+      'phoenix.yml',
+    );
+
+    expect(config.warnings).toEqual([]);
+    expect(config.environments.map((e) => [e.name, e.listeners, e.strategy.kind])).toEqual([
+      ['dev', { production: 18_080, test: 18_081 }, 'all-at-once'],
+      ['prod', { production: 8080, test: 8081 }, 'blue-green'],
+    ]);
+  });
+
   it('uses npm install without a lockfile and leaves out what the scripts do not have', async () => {
     write(project, { 'package.json': packageJson({ scripts: { test: 'vitest run' } }) });
 

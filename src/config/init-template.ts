@@ -183,11 +183,17 @@ function phoenixYml(service: string, project: NodeProject | undefined): string {
       ? releaseSection()
       : releaseSection().map((line) => (line === '' ? '' : `# ${line}`))),
     '',
-    '# Environments, in deployment order (a release is deployed to each in turn).',
+    '# Environments, in deployment order. A run deploys its release to the first one whose',
+    '# branches match, behind `phoenix router` on the listener ports (1024-65535).',
     '# environments:',
     '#   - name: dev',
+    '#     listeners: { production: 18080, test: 18081 }',
+    '#     strategy: all-at-once # or blue-green, or { type: blue-green, bake: 5m }',
+    '#     variables: { LOG_LEVEL: debug }',
     '#   - name: prod',
     '#     branches: [main] # only runs of main deploy here',
+    '#     listeners: { production: 8080, test: 8081 }',
+    '#     strategy: blue-green',
     '',
   ].join('\n');
 }

@@ -10,6 +10,7 @@ import {
   DEFAULT_HEALTH_TIMEOUT_MS,
   KNOWN_KEYS,
 } from './phoenix-schema.js';
+import { DEFAULT_BAKE_MS } from './environment-schema.js';
 import { environmentsFor } from './trigger-match.js';
 
 function issuesOf(text: string): string[] {
@@ -21,6 +22,9 @@ function issuesOf(text: string): string[] {
   }
   throw new Error('expected phoenix.yml to be refused');
 }
+
+/** The start of a file whose environment dev takes one more key, on line 5. */
+const ENVIRONMENT = 'service: shop\nrelease: {start: x}\nenvironments:\n  - name: dev\n';
 
 const COMPLETE = `service: shop
 trigger:
@@ -51,8 +55,13 @@ release:
     grace-period: 30s
 environments:
   - name: dev
+    listeners: { production: 18080, test: 18081 }
+    variables: { NODE_ENV: development, DEBUG: true }
   - name: prod
     branches: [main]
+    instances: 4
+    listeners: { production: 8080 }
+    strategy: { type: blue-green, bake: 10m }
 `;
 
 describe('parsePhoenixConfig', () => {
@@ -92,9 +101,27 @@ describe('parsePhoenixConfig', () => {
         },
       },
     });
-    expect(config.environments).toMatchObject([
-      { name: 'dev', branches: undefined, key: 'environments[0]', location: { line: 29 } },
-      { name: 'prod', branches: ['main'], key: 'environments[1]', location: { line: 30 } },
+    expect(config.environments).toEqual([
+      {
+        name: 'dev',
+        branches: undefined,
+        instances: 3,
+        listeners: { production: 18_080, test: 18_081 },
+        strategy: { kind: 'all-at-once' },
+        variables: { NODE_ENV: 'development', DEBUG: 'true' },
+        key: 'environments[0]',
+        location: expect.objectContaining({ line: 29 }),
+      },
+      {
+        name: 'prod',
+        branches: ['main'],
+        instances: 4,
+        listeners: { production: 8080 },
+        strategy: { kind: 'blue-green', bakeMs: 10 * 60_000, testListener: false },
+        variables: {},
+        key: 'environments[1]',
+        location: expect.objectContaining({ line: 32 }),
+      },
     ]);
     expect(config.warnings).toEqual([]);
   });
@@ -335,6 +362,88 @@ describe('parsePhoenixConfig', () => {
       'service: shop\nenvironments:\n  - name: dev\n',
       /^phoenix.yml:3:3: environments: environments deploy a release: add release.start/,
     ],
+    // environments: listeners, strategy, instances, variables
+    [
+      `${ENVIRONMENT}    listeners: { production: 80 }\n`,
+      /^phoenix.yml:5:30: environments\[0\].listeners.production: production must be 1024 to 65535$/,
+    ],
+    [
+      `${ENVIRONMENT}    listeners: { test: 8081 }\n`,
+      /environments\[0\].listeners.production: production is required: the port production traffic comes in on$/,
+    ],
+    [
+      `${ENVIRONMENT}    listeners: { production: 8080, tset: 8081 }\n`,
+      /environments\[0\].listeners.tset: unknown key "tset" \(did you mean "test"\?\)$/,
+    ],
+    [
+      `${ENVIRONMENT}    listeners: { production: 8080 }\n  - name: prod\n    listeners: { production: 9090, test: 8080 }\n`,
+      /^phoenix.yml:7:42: environments\[1\].listeners.test: port 8080 is also environments\[0\].listeners.production: every listener needs a port of its own$/,
+    ],
+    [
+      `${ENVIRONMENT}    listeners: { production: 8080, test: 8080 }\n`,
+      /environments\[0\].listeners.test: port 8080 is also environments\[0\].listeners.production/,
+    ],
+    [
+      `${ENVIRONMENT}    strategy: CodeDeployDefault.ECSCanary10Percent5Minutes\n`,
+      /^phoenix.yml:5:15: environments\[0\].strategy: CodeDeployDefault.ECSCanary10Percent5Minutes arrives with canary and linear shifting; use all-at-once, blue-green or CodeDeployDefault.ECSAllAtOnce$/,
+    ],
+    [
+      `${ENVIRONMENT}    strategy: { type: linear }\n`,
+      /environments\[0\].strategy.type: linear arrives with canary and linear shifting/,
+    ],
+    [
+      `${ENVIRONMENT}    strategy: CodeDeployDefault.OneAtATime\n`,
+      /environments\[0\].strategy: CodeDeployDefault.OneAtATime arrives with canary and linear shifting/,
+    ],
+    [
+      `${ENVIRONMENT}    strategy: bluegreen\n`,
+      /environments\[0\].strategy: "bluegreen" is not a strategy: expected all-at-once, blue-green or CodeDeployDefault.ECSAllAtOnce$/,
+    ],
+    [
+      `${ENVIRONMENT}    strategy: 3\n`,
+      /environments\[0\].strategy: expected a strategy name or a mapping such as \{ type: blue-green \}$/,
+    ],
+    [
+      `${ENVIRONMENT}    strategy: { bake: 5m }\n`,
+      /environments\[0\].strategy.type: type is required: all-at-once or blue-green$/,
+    ],
+    [
+      `${ENVIRONMENT}    strategy: { type: all-at-once, bake: 5m }\n`,
+      /environments\[0\].strategy.bake: applies to blue-green only$/,
+    ],
+    [
+      `${ENVIRONMENT}    strategy: { type: blue-green, bake: 5 }\n`,
+      /environments\[0\].strategy.bake: 5 has no unit: write 5s or 5m$/,
+    ],
+    [
+      `${ENVIRONMENT}    strategy: { type: blue-green, bake: 3d }\n`,
+      /environments\[0\].strategy.bake: must be at most 48h$/,
+    ],
+    [
+      `${ENVIRONMENT}    strategy: { type: blue-green, bak: 5m }\n`,
+      /environments\[0\].strategy.bak: unknown key "bak" \(did you mean "bake"\?\)$/,
+    ],
+    [
+      `${ENVIRONMENT}    strategy: { type: blue-green, test-traffic: true }\n`,
+      /environments\[0\].strategy.test-traffic: needs a test listener: add listeners.test/,
+    ],
+    [`${ENVIRONMENT}    instances: 0\n`, /environments\[0\].instances: instances must be 1 to 32$/],
+    [
+      `${ENVIRONMENT}    variables: { PHOENIX_RELEASE: x }\n`,
+      /environments\[0\].variables.PHOENIX_RELEASE: PHOENIX_ variables are set by Phoenix for each instance$/,
+    ],
+    [
+      `${ENVIRONMENT}    variables: { bad-name: x }\n`,
+      /environments\[0\].variables.bad-name: expected a variable name such as NODE_ENV$/,
+    ],
+    [
+      `${ENVIRONMENT}    variables: { NESTED: { a: 1 } }\n`,
+      /environments\[0\].variables.NESTED: expected a string, a number or true\/false$/,
+    ],
+    [
+      `${ENVIRONMENT}    variables: { PORT: '1' }\n`,
+      /^phoenix.yml:5:24: environments\[0\].variables.PORT: PORT is set by Phoenix for each instance \(release.port-env\)/,
+    ],
   ])('refuses bad input with file, line, column and key: %#', (text, expected) => {
     const issues = issuesOf(text);
 
@@ -458,6 +567,11 @@ describe('docs/phoenix-yml.md', () => {
     expect(environmentsFor(config, 'main')).toEqual(['dev', 'staging', 'prod']);
     expect(environmentsFor(config, 'release/1.2')).toEqual(['dev', 'staging']);
     expect(environmentsFor(config, 'feature/x')).toEqual(['dev']);
+    expect(config.environments.map((e) => [e.name, e.instances, e.strategy])).toEqual([
+      ['dev', 2, { kind: 'all-at-once' }],
+      ['staging', 2, { kind: 'blue-green', bakeMs: DEFAULT_BAKE_MS, testListener: true }],
+      ['prod', 4, { kind: 'blue-green', bakeMs: 10 * 60_000, testListener: true }],
+    ]);
   });
 
   it('documents every key the schema knows', () => {

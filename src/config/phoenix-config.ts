@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { ValidationError, type SourceLocation, type ValidationIssue } from '../shared/errors.js';
+import { ValidationError, type ValidationIssue } from '../shared/errors.js';
 import {
   DEFAULT_BRANCHES,
   DEFAULT_BUILD_RETRIES,
@@ -25,10 +25,12 @@ import {
   type RETRY_ON,
   type StatusMatcher,
 } from './phoenix-schema.js';
-import { keyName, YamlSource } from './yaml-source.js';
+import { environmentModel, type EnvironmentConfig } from './environment-config.js';
+import { YamlSource } from './yaml-source.js';
 
 export type { StatusMatcher };
 export { statusMatches } from './phoenix-schema.js';
+export type { EnvironmentConfig, ListenersConfig, StrategyConfig } from './environment-config.js';
 
 export type ExecutionMode = (typeof EXECUTION_MODES)[number];
 export type RetryOn = (typeof RETRY_ON)[number];
@@ -78,14 +80,6 @@ export interface ReleaseConfig {
   portEnv: string;
   instances: number;
   healthCheck: HealthCheckConfig;
-}
-
-export interface EnvironmentConfig {
-  name: string;
-  /** Branches that deploy here; undefined: every branch that triggered a run. */
-  branches?: string[];
-  key: string;
-  location: SourceLocation;
 }
 
 export interface PhoenixConfig {
@@ -152,7 +146,8 @@ export function parsePhoenixConfig(text: string, file: string): PhoenixConfig {
 function crossSectionIssues(source: YamlSource, js: object): ValidationIssue[] {
   const environments: unknown = 'environments' in js ? js.environments : undefined;
   const release: unknown = 'release' in js ? js.release : undefined;
-  if (Array.isArray(environments) && environments.length > 0 && release === undefined) {
+  if (!Array.isArray(environments) || environments.length === 0) return [];
+  if (release === undefined) {
     return [
       source.issue(
         ['environments'],
@@ -160,7 +155,22 @@ function crossSectionIssues(source: YamlSource, js: object): ValidationIssue[] {
       ),
     ];
   }
-  return [];
+  const portEnv = isRecord(release) ? release['port-env'] : undefined;
+  const portVariable = typeof portEnv === 'string' ? portEnv : DEFAULT_PORT_ENV;
+  return environments.flatMap((environment, index) => {
+    const variables = isRecord(environment) ? environment['variables'] : undefined;
+    if (!isRecord(variables) || !(portVariable in variables)) return [];
+    return [
+      source.issue(
+        ['environments', index, 'variables', portVariable],
+        `${portVariable} is set by Phoenix for each instance (release.port-env): the port it must listen on`,
+      ),
+    ];
+  });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function buildModel(source: YamlSource, raw: RawPhoenixConfig): PhoenixConfig {
@@ -179,6 +189,7 @@ function buildModel(source: YamlSource, raw: RawPhoenixConfig): PhoenixConfig {
   if (build['retry-on'] !== undefined && retries === 0) {
     warnings.push(source.issue(['build', 'retry-on'], 'has no effect with retries: 0'));
   }
+  const releaseConfig = raw.release === undefined ? undefined : release(raw.release);
   return {
     file: source.file,
     service: raw.service,
@@ -198,13 +209,14 @@ function buildModel(source: YamlSource, raw: RawPhoenixConfig): PhoenixConfig {
       retryOn: build['retry-on'] ?? DEFAULT_RETRY_ON,
       sandbox: build.sandbox ?? false,
     },
-    release: raw.release === undefined ? undefined : release(raw.release),
-    environments: (raw.environments ?? []).map((environment, index) => ({
-      name: environment.name,
-      branches: environment.branches ?? undefined,
-      key: keyName(['environments', index]),
-      location: source.locate(['environments', index]),
-    })),
+    release: releaseConfig,
+    environments: (raw.environments ?? []).map((environment, index) =>
+      environmentModel(source, environment, {
+        index,
+        releaseInstances: releaseConfig?.instances ?? DEFAULT_INSTANCES,
+        warnings,
+      }),
+    ),
     warnings,
     source,
   };

@@ -1,6 +1,9 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
-import { parseDuration } from '../shared/durations.js';
+import { ENVIRONMENT_KEYS, environmentsSchema, MAX_INSTANCES } from './environment-schema.js';
+import { describeMs, duration, ENV_VARIABLE_PATTERN, integer, patterns } from './schema-parts.js';
+
+export { ENVIRONMENT_NAME_PATTERN, MAX_INSTANCES } from './environment-schema.js';
 
 /**
  * The shape of `phoenix.yml`, the service's pipeline file, and its defaults. Unknown keys
@@ -11,8 +14,6 @@ import { parseDuration } from '../shared/durations.js';
 
 /** Service names appear in URLs, folder names and process names. */
 export const SERVICE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
-export const ENVIRONMENT_NAME_PATTERN = /^[a-z][a-z0-9-]{0,30}$/;
-const ENV_VARIABLE_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export const EXECUTION_MODES = ['superseded', 'queued', 'parallel'] as const;
 export const RETRY_ON = ['platform', 'any'] as const;
@@ -31,7 +32,6 @@ export const MAX_BUILD_RETRIES = 5;
 export const DEFAULT_RETRY_ON = 'platform' satisfies (typeof RETRY_ON)[number];
 export const DEFAULT_PORT_ENV = 'PORT';
 export const DEFAULT_INSTANCES = 1;
-export const MAX_INSTANCES = 32;
 export const DEFAULT_HEALTH_PATH = '/health';
 export const DEFAULT_HEALTH_INTERVAL_MS = 5_000;
 export const MIN_HEALTH_INTERVAL_MS = 500;
@@ -65,120 +65,6 @@ export function parseStatusMatcher(text: string): StatusMatcher | string {
 
 export function statusMatches(matcher: StatusMatcher, status: number): boolean {
   return matcher.ranges.some((range) => status >= range.from && status <= range.to);
-}
-
-function describeMs(ms: number): string {
-  for (const [unit, size] of [
-    ['h', 3_600_000],
-    ['m', 60_000],
-    ['s', 1000],
-  ] as const) {
-    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
-  }
-  return `${ms}ms`;
-}
-
-/**
- * A duration such as `30m`, `90s` or `500ms`, in milliseconds. A bare number needs a unit
- * (except 0): `timeout: 30` reads as minutes to some and seconds to others.
- */
-function duration(bounds: { min: number; max?: number; above?: boolean }) {
-  return z
-    .union([z.string(), z.number()], {
-      errorMap: () => ({ message: 'expected a duration such as 30s, 5m or 500ms' }),
-    })
-    .transform((value, ctx) => {
-      const ms = parseDuration(value);
-      const unitless = typeof value === 'number' || /^\s*[\d.]+\s*$/.test(value);
-      if (ms === undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `"${value}" is not a duration such as 30s, 5m or 500ms`,
-        });
-      } else if (unitless && ms !== 0) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `${value} has no unit: write ${value}s or ${value}m`,
-        });
-      } else if (bounds.above === true ? ms <= bounds.min : ms < bounds.min) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `must be ${bounds.above === true ? 'more than' : 'at least'} ${describeMs(bounds.min)}`,
-        });
-      } else if (bounds.max !== undefined && ms > bounds.max) {
-        ctx.addIssue({ code: 'custom', message: `must be at most ${describeMs(bounds.max)}` });
-      } else {
-        return ms;
-      }
-      return z.NEVER;
-    });
-}
-
-function integer(name: string, min: number, max: number) {
-  return z
-    .number({ invalid_type_error: `expected a whole number from ${min} to ${max}` })
-    .int(`expected a whole number from ${min} to ${max}`)
-    .min(min, `${name} must be ${min} to ${max}`)
-    .max(max, `${name} must be ${min} to ${max}`);
-}
-
-type PatternKind = 'branch' | 'tag' | 'path';
-
-const LIST_NAMES: Record<PatternKind, string> = {
-  branch: 'branches',
-  tag: 'tags',
-  path: 'paths',
-};
-
-/**
- * A glob or a list of globs. Include lists accept `!pattern` to take back part of what an
- * earlier pattern included (as GitHub Actions); ignore lists do not need it.
- */
-function patterns(kind: PatternKind, options: { include: boolean; allowEmpty?: boolean }) {
-  const list = LIST_NAMES[kind];
-  const pattern = z
-    .string({
-      invalid_type_error: `expected a ${kind} pattern (quote it if YAML reads it as a number)`,
-    })
-    .min(1, 'an empty pattern matches nothing')
-    .superRefine((text, ctx) => {
-      const problem = patternProblem(kind, text, options.include);
-      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-    });
-  return z
-    .union([z.array(pattern), pattern], {
-      errorMap: (issue, ctx) =>
-        issue.code === 'invalid_union'
-          ? { message: `expected a ${kind} pattern or a list of them` }
-          : { message: ctx.defaultError },
-    })
-    .transform((value) => (typeof value === 'string' ? [value] : value))
-    .superRefine((items, ctx) => {
-      if (items.length === 0 && options.allowEmpty !== true) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `an empty list matches no ${kind}: leave ${list} out to match every ${kind}`,
-        });
-      } else if (items.length > 0 && items.every((item) => item.startsWith('!'))) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `only "!" patterns match nothing: list what to include first, or use ${list}-ignore`,
-        });
-      }
-    });
-}
-
-function patternProblem(kind: PatternKind, text: string, include: boolean): string | undefined {
-  const negated = text.startsWith('!');
-  const body = negated ? text.slice(1) : text;
-  if (negated && !include)
-    return `"!" patterns belong in ${LIST_NAMES[kind]}; an ignore list already excludes what it lists`;
-  if (body === '') return 'a "!" pattern needs something to exclude';
-  if (kind !== 'path' && body.startsWith('refs/'))
-    return `write the ${kind} name without "${kind === 'branch' ? 'refs/heads/' : 'refs/tags/'}"`;
-  if (kind === 'path' && (body.startsWith('/') || body.startsWith('./')))
-    return `paths are relative to the repository root: write "${body.replace(/^\.?\/+/, '')}"`;
-  return undefined;
 }
 
 const triggerSchema = z
@@ -278,42 +164,6 @@ const releaseSchema = z
   )
   .strict();
 
-const environmentSchema = z
-  .object(
-    {
-      name: z
-        .string({
-          required_error: 'name is required',
-          invalid_type_error: 'expected an environment name such as dev',
-        })
-        .regex(
-          ENVIRONMENT_NAME_PATTERN,
-          'environment names are lowercase letters, digits and hyphens, start with a letter and have at most 31 characters',
-        ),
-      branches: patterns('branch', { include: true }).nullish(),
-    },
-    { invalid_type_error: 'expected a mapping such as { name: dev }' },
-  )
-  .strict();
-
-const environmentsSchema = z
-  .array(environmentSchema, {
-    invalid_type_error: 'expected a list of environments in deployment order (- name: dev)',
-  })
-  .superRefine((environments, ctx) => {
-    const seen = new Map<string, number>();
-    environments.forEach((environment, index) => {
-      const first = seen.get(environment.name);
-      if (first === undefined) seen.set(environment.name, index);
-      else
-        ctx.addIssue({
-          code: 'custom',
-          path: [index, 'name'],
-          message: `duplicate environment name "${environment.name}" (also environments[${first}])`,
-        });
-    });
-  });
-
 export const phoenixSchema = z
   .object({
     service: z
@@ -370,5 +220,5 @@ export const KNOWN_KEYS = [
   'matcher',
   'grace-period',
   'environments',
-  'name',
+  ...ENVIRONMENT_KEYS,
 ] as const;

@@ -5,10 +5,11 @@ import type { Logger } from '../shared/logger.js';
 import type { LocalAccounts } from './local-accounts.js';
 import type { NewDeploymentEvent, ReleaseSource } from './ports.js';
 
-/** An environment's two listeners: production traffic, and the test port for validation. */
+/** An environment's listeners: production traffic, and (optionally) the test port for validation. */
 export interface EnvironmentListeners {
   production: ListenerSpec;
-  test: ListenerSpec;
+  /** Without it, nothing routes to a new release before production does (no `route-test`). */
+  test?: ListenerSpec;
 }
 
 /** What the steps of a deployment work with; assembled once by the controller. */

@@ -322,6 +322,48 @@ describe('DeploymentController: blue/green', () => {
   });
 });
 
+describe('DeploymentController: what the environment says', () => {
+  it('runs blue/green without test traffic where there is no test listener, and refuses test traffic there', async () => {
+    const productionOnly = () => ({ production: LISTENERS.production });
+    const controller = harness.controller({ listenersFor: productionOnly });
+    await controller.whenFinished((await harness.deploy(controller, harness.release('v1'))).id);
+    const green = harness.release('v2');
+
+    const finished = await controller.whenFinished(
+      (await harness.deploy(controller, green, { ...BLUE_GREEN, bakeMs: 0, testListener: false }))
+        .id,
+    );
+
+    expect(finished).toMatchObject({ status: 'succeeded', servingReleaseId: green.id });
+    expect(harness.router.route(TEST)).toBeUndefined();
+    expect(await harness.serving()).toBe('v2');
+    await expect(harness.deploy(controller, harness.release('v3'), BLUE_GREEN)).rejects.toThrow(
+      new ConflictError(
+        "shop dev has no test listener for blue/green's test traffic (listeners.test)",
+      ),
+    );
+  });
+
+  it("runs as many instances as the environment asks, whatever the release's own count", async () => {
+    const controller = harness.controller();
+    const release = harness.release('v1');
+
+    const recorded = await controller.deploy({
+      service: 'shop',
+      environment: 'dev',
+      releaseId: release.id,
+      config: harness.config,
+      trigger: { type: 'manual', actor: 'alice' },
+      env: { NODE_BIN: process.execPath, PHOENIX_TEST_RUN: harness.runtimeToken },
+      instances: 1,
+    });
+    const finished = await controller.whenFinished(recorded.id);
+
+    expect(finished).toMatchObject({ status: 'succeeded', target: { instances: 1 } });
+    expect(instancesOf(release).map((i) => i.status)).toEqual(['running']);
+  });
+});
+
 describe('DeploymentController: recovery', () => {
   it('finishes a blue/green deployment after a crash mid-bake: the rest of the bake, then blue stops', async () => {
     const blue = await serveFirst();

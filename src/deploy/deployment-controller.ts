@@ -8,6 +8,7 @@ import { isFinished, type Deployment } from './deployment.js';
 import { deploymentLogFile } from './deployment-hooks.js';
 import { prepareDeployment, type DeployInput } from './deployment-request.js';
 import { DeploymentRunner, errorMessage } from './deployment-runner.js';
+import { environmentStatus, type EnvironmentStatus } from './environment-status.js';
 import { systemAccounts, type LocalAccounts } from './local-accounts.js';
 import type { DeploymentChange, DeploymentStore, ReleaseSource } from './ports.js';
 import {
@@ -17,7 +18,7 @@ import {
   type RecoveryDecision,
 } from './recovery.js';
 
-export type { DeployInput };
+export type { DeployInput, EnvironmentStatus };
 
 /** How long draining the previous release may take before requests in flight are cut off. */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
@@ -38,14 +39,6 @@ export interface DeploymentControllerOptions {
   hostEnv?: NodeJS.ProcessEnv;
   /** Called after every recorded change (for event streams); must not throw. */
   onChange?: (deployment: Deployment) => void;
-}
-
-export interface EnvironmentStatus {
-  environment: string;
-  /** The release production routes to, as the last finished deployment left it. */
-  servingReleaseId?: string;
-  /** The newest deployment, finished or not. */
-  latest: Deployment;
 }
 
 export interface RecoveryReport {
@@ -124,14 +117,7 @@ export class DeploymentController {
 
   /** Per environment (or for one): what serves, and the newest deployment. */
   status(service: string, environment?: string): EnvironmentStatus[] {
-    return this.o.deployments.latest(service, environment).map((latest) => {
-      const servingReleaseId = this.o.deployments.servingRelease(service, latest.environment);
-      return {
-        environment: latest.environment,
-        latest,
-        ...(servingReleaseId === undefined ? {} : { servingReleaseId }),
-      };
-    });
+    return environmentStatus(this.o.deployments, service, environment);
   }
 
   /** Deployments' hook output. */

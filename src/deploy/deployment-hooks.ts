@@ -109,7 +109,10 @@ function hookEnv(
     if (value !== undefined) env[name] = value;
   }
   const test = context.listenersFor(deployment.service, deployment.environment).test;
-  const testUrl = testTouched(deployment.plan, deployment.step) ? listenerUrl(test) : undefined;
+  const testUrl =
+    test !== undefined && testTouched(deployment.plan, deployment.step)
+      ? listenerUrl(test)
+      : undefined;
   return {
     ...env,
     ...deployment.target.env,

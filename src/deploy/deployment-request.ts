@@ -18,10 +18,12 @@ export interface DeployInput {
   /** The service's phoenix.yml: names the environment, and starts releases that carry no settings. */
   config: PhoenixConfig;
   trigger: DeploymentTrigger;
-  /** All at once unless given (phoenix.yml names no strategy per environment yet). */
+  /** All at once unless given (phoenix.yml's `strategy` of the environment). */
   strategy?: DeploymentStrategy;
   /** The environment's variables, for instances and hooks. */
   env?: Record<string, string>;
+  /** Instances to run; the release's `instances` unless given (phoenix.yml's environment `instances`). */
+  instances?: number;
   /** Commands for the Lambda function names of ECS-style hooks (phoenix.yml's mapping). */
   functionCommands?: Record<string, FunctionCommand>;
 }
@@ -29,7 +31,8 @@ export interface DeployInput {
 /**
  * Turns a request into a deployment to record, refusing before anything runs what cannot
  * work: an unknown environment or release, a release of another service or the one already
- * serving, an appspec Phoenix cannot honour (every issue at once, with file, line and key).
+ * serving, test traffic for an environment without a test listener, an appspec Phoenix
+ * cannot honour (every issue at once, with file, line and key).
  */
 export async function prepareDeployment(
   context: DeployContext,
@@ -55,6 +58,13 @@ export async function prepareDeployment(
   const previous =
     previousReleaseId === undefined ? undefined : await context.releases.get(previousReleaseId);
   const strategy = input.strategy ?? { kind: 'all-at-once' };
+  if (strategy.kind === 'blue-green' && strategy.testListener) {
+    if (context.listenersFor(service, environment).test === undefined) {
+      throw new ConflictError(
+        `${service} ${environment} has no test listener for blue/green's test traffic (listeners.test)`,
+      );
+    }
+  }
   const functionCommands = input.functionCommands ?? {};
   const hooks = await hooksOf(context, { release, previous, strategy, functionCommands });
   return {
@@ -76,7 +86,7 @@ export async function prepareDeployment(
         : { previousGroup: targetGroupName(service, environment, previous.number) }),
       command: settings.start,
       portEnv: settings.portEnv,
-      instances: settings.instances,
+      instances: input.instances ?? settings.instances,
       healthCheck: healthCheckSpec(settings.healthCheck),
       env: input.env ?? {},
       functionCommands,

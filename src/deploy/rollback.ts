@@ -52,7 +52,7 @@ export async function undoDeployment(
         data: { listener: production.name, split: back },
       });
     }
-    if (movedTest) await context.router.applyWeights(test.name, back);
+    if (movedTest && test !== undefined) await context.router.applyWeights(test.name, back);
   }
   if (previousGroup !== undefined || !movedTest) await removeGroup(context, group);
   const ids = context.runtime

@@ -1,5 +1,5 @@
 import type { Instance } from '../runtime/runtime.js';
-import { NotFoundError } from '../shared/errors.js';
+import { NotFoundError, PlatformError } from '../shared/errors.js';
 import { waitFor } from './clock-wait.js';
 import { OK, type DeployContext, type StepOutcome } from './deploy-context.js';
 import type { Deployment } from './deployment.js';
@@ -113,6 +113,11 @@ export class StepExecutor {
 
   private async routeTest(deployment: Deployment): Promise<StepOutcome> {
     const { test } = this.c.listenersFor(deployment.service, deployment.environment);
+    if (test === undefined) {
+      throw new PlatformError(
+        `${deployment.service} ${deployment.environment} has no test listener to route to the new release`,
+      );
+    }
     await this.c.router.putListener(test);
     await this.c.router.applyWeights(test.name, [{ group: deployment.target.group, weight: 100 }]);
     this.c.note(deployment.id, {
@@ -141,7 +146,7 @@ export class StepExecutor {
         reason: `production routes ${formatSplit(actual)} after the shift, not ${formatSplit(split)}`,
       };
     }
-    if (weight === 100) {
+    if (weight === 100 && test !== undefined) {
       await this.c.router.putListener(test);
       await this.c.router.applyWeights(test.name, [{ group, weight: 100 }]);
     }

@@ -3,12 +3,14 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { findMarkedProcesses } from '../build/process-reaper.js';
+import { parsePhoenixConfig } from '../config/phoenix-config.js';
 import { ConflictError } from '../shared/errors.js';
 import {
   gatedBuildspec,
   PHOENIX_YML,
   PipelineFixture,
 } from '../../test/support/pipeline-fixture.js';
+import { stagesFor } from './orchestrator.js';
 import type { Run } from './run.js';
 
 const PASSING =
@@ -307,5 +309,56 @@ describe('Orchestrator', () => {
       'build failed: COMMAND_EXECUTION_ERROR: Error while executing command: exit 1. Reason: exit status 1 (buildspec.yml:5, phases.build.commands[0])',
     );
     expect(done.stages[1]?.attempt).toBe(2);
+  });
+});
+
+describe('stagesFor', () => {
+  const config = parsePhoenixConfig(
+    [
+      'service: shop',
+      'release: { start: npm start }',
+      'environments:',
+      '  - name: preview',
+      "    branches: ['feature/**']",
+      '  - name: dev',
+      '  - name: prod',
+      '    branches: [main]',
+      '',
+    ].join('\n'),
+    'phoenix.yml',
+  );
+
+  it.each([
+    ['refs/heads/main', 'deploy:dev'],
+    ['refs/heads/feature/cart', 'deploy:preview'],
+    ['refs/heads/release/1.2', 'deploy:dev'],
+    ['refs/tags/v1.0.0', 'deploy:dev'],
+  ])('deploys a run of %s to the first environment that takes it: %s', (ref, deploy) => {
+    expect(stagesFor(config, ref)).toEqual([
+      { name: 'source', kind: 'source' },
+      { name: 'build', kind: 'build' },
+      { name: 'release', kind: 'release' },
+      { name: deploy, kind: 'deploy' },
+    ]);
+  });
+
+  it.each([
+    [
+      'no environments',
+      'service: shop\nrelease: { start: npm start }\n',
+      ['source', 'build', 'release'],
+    ],
+    ['no release', 'service: shop\n', ['source', 'build']],
+    [
+      'no environment for the branch',
+      'service: shop\nrelease: { start: x }\nenvironments:\n  - name: prod\n    branches: [main]\n',
+      ['source', 'build', 'release'],
+    ],
+  ])('adds no deploy stage with %s', (_name, text, stages) => {
+    const names = stagesFor(parsePhoenixConfig(text, 'phoenix.yml'), 'refs/heads/feature/x').map(
+      (stage) => stage.name,
+    );
+
+    expect(names).toEqual(stages);
   });
 });

@@ -1,9 +1,11 @@
 import type { LogLine } from '../build/build-log.js';
 import type { PhoenixConfig } from '../config/phoenix-config.js';
-import { matchTrigger } from '../config/trigger-match.js';
+import { environmentsFor, matchTrigger } from '../config/trigger-match.js';
 import type { Clock } from '../shared/clock.js';
 import { ConflictError, PhoenixError, ValidationError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { branchOf } from '../source/ref-name.js';
+import { deployStageName } from './deploy-stage.js';
 import { ServiceLanes, type ExecutionMode, type Promotion } from './lanes.js';
 import type { EventStore, RunStore } from './ports.js';
 import {
@@ -50,15 +52,24 @@ const SHUTDOWN = 'shutdown';
 const INTERRUPTED = 'the Phoenix server stopped while this stage ran';
 
 /**
- * The stages a run goes through: a release is recorded after the build when phoenix.yml has
- * a `release` section; deployment stages join when environments are deployed.
+ * The stages a run of `ref` goes through: a release is recorded after the build when
+ * phoenix.yml has a `release` section, and deployed (`deploy:<environment>`) to the first
+ * environment whose branches match the run's branch. A tag's run deploys to the first
+ * environment that names no branches.
  */
-export function stagesFor(config: PhoenixConfig): { name: string; kind: StageKind }[] {
+export function stagesFor(config: PhoenixConfig, ref: string): { name: string; kind: StageKind }[] {
   const stages: { name: string; kind: StageKind }[] = [
     { name: 'source', kind: 'source' },
     { name: 'build', kind: 'build' },
   ];
-  if (config.release !== undefined) stages.push({ name: 'release', kind: 'release' });
+  if (config.release === undefined) return stages;
+  stages.push({ name: 'release', kind: 'release' });
+  const branch = branchOf(ref);
+  const [first] =
+    branch === undefined
+      ? config.environments.filter((e) => e.branches === undefined).map((e) => e.name)
+      : environmentsFor(config, branch);
+  if (first !== undefined) stages.push({ name: deployStageName(first), kind: 'deploy' });
   return stages;
 }
 
@@ -72,6 +83,8 @@ export class Orchestrator {
   private readonly active = new Map<string, AbortController>();
   private readonly configs = new Map<string, PhoenixConfig>();
   private readonly finished = new Map<string, { promise: Promise<void>; resolve: () => void }>();
+  /** Stages a restart interrupted, by `runId:index`: what their attempt had started. */
+  private readonly interrupted = new Map<string, string | undefined>();
   private stopping = false;
 
   constructor(private readonly o: OrchestratorOptions) {}
@@ -102,7 +115,7 @@ export class Orchestrator {
       });
       if (!match.matches) return { ignored: match.reason };
     }
-    let run = this.o.runs.create({ ...input, stages: stagesFor(config) });
+    let run = this.o.runs.create({ ...input, stages: stagesFor(config, input.ref) });
     this.configs.set(run.id, config);
     this.emitCreated(run);
     run = this.stage(run, 0, 'running', { startedAt: this.now() });
@@ -185,6 +198,7 @@ export class Orchestrator {
       let run = original;
       const interrupted = run.stages.filter((s) => s.status === 'running');
       for (const stage of interrupted) {
+        this.interrupted.set(stageKey(run.id, stage.index), stage.externalId);
         await this.o.reap(stage);
         run = this.stage(run, stage.index, 'failed', {
           reason: INTERRUPTED,
@@ -201,8 +215,11 @@ export class Orchestrator {
         continue;
       }
       // A stage that keeps taking the server down must not be resumed for ever: restarts
-      // count against the build's retries.
-      const exhausted = interrupted.find((stage) => stage.attempt > config.build.retries);
+      // count against the build's retries. A deploy stage's deployment goes on by itself in
+      // the deployment controller (which recovers it); resuming the stage only follows it.
+      const exhausted = interrupted.find(
+        (stage) => stage.kind !== 'deploy' && stage.attempt > config.build.retries,
+      );
       if (exhausted !== undefined) {
         this.finishRun(
           run,
@@ -281,6 +298,11 @@ export class Orchestrator {
       );
       this.o.bus.emit({ type: 'run.status', run, status: 'running' });
     }
+    const key = stageKey(run.id, stage.index);
+    const interrupted = this.interrupted.has(key)
+      ? { externalId: this.interrupted.get(key) }
+      : undefined;
+    this.interrupted.delete(key);
     run = this.stage(run, stage.index, 'running', { startedAt: this.now(), reason: undefined });
     const controller = new AbortController();
     this.active.set(run.id, controller);
@@ -298,6 +320,7 @@ export class Orchestrator {
               stage: run.stages[stage.index] ?? stage,
               config: await this.configFor(run),
               signal: controller.signal,
+              ...(interrupted === undefined ? {} : { interrupted }),
               started: async (info) => {
                 this.o.runs.updateStage(run.id, stage.index, info);
                 this.record(run.id, 'stage.started', { index: stage.index, ...info });
@@ -455,6 +478,10 @@ export class Orchestrator {
   private now(): string {
     return new Date(this.o.clock.now()).toISOString();
   }
+}
+
+function stageKey(runId: string, index: number): string {
+  return `${runId}:${index}`;
 }
 
 /** The first stage that has not succeeded: where a run goes next. */

@@ -8,6 +8,11 @@ export interface StageContext {
   config: PhoenixConfig;
   /** Aborted when the run is cancelled or the control plane stops. */
   signal: AbortSignal;
+  /**
+   * Set when the control plane stopped while an earlier attempt of this stage ran: what that
+   * attempt had started (a deployment goes on by itself and can be followed again).
+   */
+  interrupted?: { externalId?: string };
   /** Record what the stage started (build id, log file) before it does anything. */
   started(info: { externalId: string; logPath?: string }): Promise<void>;
   log(line: LogLine): void;

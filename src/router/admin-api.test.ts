@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, QUIET_CHECK, RouterHarness, send } from './testing/router-harness.js';
-import { freePort, startUpstream, type Upstream } from './testing/upstream.js';
+import { freePort, type Upstream } from './testing/upstream.js';
 
 interface Answer {
   status: number;
@@ -13,16 +13,13 @@ interface Answer {
 
 describe('the router admin API', () => {
   let harness: RouterHarness;
-  let upstreams: Upstream[];
 
   beforeEach(async () => {
     harness = await RouterHarness.start();
-    upstreams = [];
   });
 
   afterEach(async () => {
     await harness.close();
-    for (const upstream of upstreams) await upstream.kill();
   });
 
   async function call(
@@ -58,8 +55,7 @@ describe('the router admin API', () => {
   }
 
   async function blueGroup(): Promise<Upstream> {
-    const upstream = await startUpstream('blue');
-    upstreams.push(upstream);
+    const upstream = await harness.upstream('blue');
     await harness.group('blue', [upstream]);
     return upstream;
   }
@@ -292,8 +288,7 @@ describe('the router admin API', () => {
   it('removes a group that has no weight, dropping it from splits', async () => {
     await harness.listener('web');
     await blueGroup();
-    const green = await startUpstream('green');
-    upstreams.push(green);
+    const green = await harness.upstream('green');
     await harness.group('green', [green]);
     await call('PUT', '/listeners/web/weights', {
       split: [

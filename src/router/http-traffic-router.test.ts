@@ -3,33 +3,24 @@ import { ConflictError, ExternalServiceError, NotFoundError } from '../shared/er
 import { HttpTrafficRouter } from './http-traffic-router.js';
 import { RouteValidationError } from './route-errors.js';
 import { QUIET_CHECK, RouterHarness, send } from './testing/router-harness.js';
-import { freePort, startUpstream, type Upstream } from './testing/upstream.js';
+import { freePort } from './testing/upstream.js';
 
 describe('HttpTrafficRouter against a real router', () => {
   let harness: RouterHarness;
-  let upstreams: Upstream[];
 
   beforeEach(async () => {
     harness = await RouterHarness.start();
-    upstreams = [];
   });
 
   afterEach(async () => {
     await harness.close();
-    for (const upstream of upstreams) await upstream.kill();
   });
-
-  async function upstream(name: string): Promise<Upstream> {
-    const started = await startUpstream(name);
-    upstreams.push(started);
-    return started;
-  }
 
   it('drives a blue/green switch with idempotent desired-state calls', async () => {
     const router = harness.client;
     const port = await freePort();
-    const blue = await upstream('blue');
-    const green = await upstream('green');
+    const blue = await harness.upstream('blue');
+    const green = await harness.upstream('green');
     const listener = { name: 'web', port, host: '127.0.0.1' };
 
     await router.putListener(listener);
@@ -92,5 +83,25 @@ describe('HttpTrafficRouter against a real router', () => {
     );
     await expect(nobody.health('blue')).rejects.toBeInstanceOf(ExternalServiceError);
     await expect(nobody.health('blue')).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('is ready only when the router answers and takes the token, and says what to do otherwise', async () => {
+    const wrongToken = new HttpTrafficRouter({
+      url: harness.router.adminUrl,
+      token: 'not-the-token-0123456789',
+    });
+    const nobody = new HttpTrafficRouter({
+      url: `http://127.0.0.1:${await freePort()}`,
+      token: 'whatever-0123456789',
+    });
+
+    await expect(harness.client.ready()).resolves.toBeUndefined();
+    await expect(wrongToken.ready()).rejects.toThrow(
+      /^the router at http:\/\/127\.0\.0\.1:\d+ refused the control plane: .*401.*same PHOENIX_HOME\/router\/admin-token\)$/,
+    );
+    await expect(nobody.ready()).rejects.toThrow(ExternalServiceError);
+    await expect(nobody.ready()).rejects.toThrow(
+      /^router not reachable at http:\/\/127\.0\.0\.1:\d+: start `phoenix router` \(ECONNREFUSED\)$/,
+    );
   });
 });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ConflictError, ExternalServiceError, NotFoundError } from '../shared/errors.js';
 import type { ServerErrorRetry } from './retry-policy.js';
 import type { WindowBucket } from './rolling-window.js';
-import { RouteValidationError } from './route-errors.js';
+import { RouterUnreachableError, RouteValidationError } from './route-errors.js';
 import type {
   DrainResult,
   ListenerSpec,
@@ -74,11 +74,38 @@ const problemResponse = z.object({
  */
 export class HttpTrafficRouter implements TrafficRouter {
   private readonly base: string;
+
+  /** The admin API's base URL, without a trailing slash. */
+  get url(): string {
+    return this.base;
+  }
   private readonly callTimeoutMs: number;
 
   constructor(private readonly options: HttpTrafficRouterOptions) {
     this.base = options.url.replace(/\/+$/, '');
     this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_ADMIN_CALL_TIMEOUT_MS;
+  }
+
+  /**
+   * Resolves when the router answers an authenticated call. Otherwise an ExternalServiceError
+   * says what to do: start `phoenix router`, or give both processes the same admin token.
+   */
+  async ready(): Promise<void> {
+    try {
+      await this.call('GET', '/state');
+    } catch (error) {
+      if (error instanceof RouterUnreachableError) {
+        throw new ExternalServiceError(
+          `router not reachable at ${this.base}: start \`phoenix router\` (${reasonOf(error.cause)})`,
+          { cause: error },
+        );
+      }
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ExternalServiceError(
+        `the router at ${this.base} refused the control plane: ${reason} (both must use the same PHOENIX_HOME/router/admin-token)`,
+        { cause: error },
+      );
+    }
   }
 
   async putListener(listener: ListenerSpec): Promise<void> {
@@ -158,7 +185,7 @@ export class HttpTrafficRouter implements TrafficRouter {
         signal: AbortSignal.timeout(this.callTimeoutMs + extraTimeoutMs),
       });
     } catch (error) {
-      throw new ExternalServiceError(
+      throw new RouterUnreachableError(
         `the router admin API at ${this.base} did not answer ${method} ${path}: ${reasonOf(error)}`,
         { cause: error },
       );

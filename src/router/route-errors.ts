@@ -1,4 +1,4 @@
-import { ConflictError, PhoenixError } from '../shared/errors.js';
+import { ConflictError, ExternalServiceError, PhoenixError } from '../shared/errors.js';
 
 /** A bad field in something the control plane asked for; `field` is a dotted path (`split.1.weight`). */
 export interface RouteIssue {
@@ -49,3 +49,6 @@ function reasonOf(cause: unknown): string {
   if (code === 'EADDRNOTAVAIL') return 'the address is not available on this machine';
   return cause instanceof Error ? cause.message : String(cause);
 }
+
+/** Nothing answered at the router's admin URL (not started, another port, timed out). */
+export class RouterUnreachableError extends ExternalServiceError {}

@@ -10,6 +10,8 @@ import { StateFile } from './state-file.js';
 
 /** The admin API listens on loopback only unless told otherwise: it changes where traffic goes. */
 export const DEFAULT_ADMIN_HOST = '127.0.0.1';
+/** Where `phoenix router` serves its admin API unless told otherwise (`--admin-port`). */
+export const DEFAULT_ADMIN_PORT = 8801;
 /** Shortest admin token accepted: it guards the routing of production traffic. */
 export const MIN_ADMIN_TOKEN_LENGTH = 16;
 

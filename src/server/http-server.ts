@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerAccessControl } from './auth.js';
+import { registerDeploymentRoutes } from './deployment-routes.js';
 import { gitRoutes } from './git-routes.js';
 import { githubHookRoutes } from './github-hook-routes.js';
 import { DEFAULT_MAX_JSON_BYTES, registerJsonBody } from './json-body.js';
@@ -73,6 +74,7 @@ export function createHttpServer(deps: ServerDeps): FastifyInstance {
     registerServiceRoutes(api, context);
     registerRunRoutes(api, context);
     registerReleaseRoutes(api, context);
+    registerDeploymentRoutes(api, context);
   });
   void app.register(async (scope) => gitRoutes(scope, context));
   void app.register(async (scope) => githubHookRoutes(scope, context));

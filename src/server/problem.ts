@@ -9,6 +9,13 @@ import {
   type ValidationIssue,
 } from '../shared/errors.js';
 import {
+  FASTIFY_CLIENT_ERRORS,
+  instanceOf,
+  noRouteProblem,
+  replyWithProblem,
+  type ProblemSpec,
+} from '../shared/problem-details.js';
+import {
   ForbiddenError,
   MalformedJsonError,
   RequestValidationError,
@@ -20,57 +27,23 @@ import {
  * Every error response, as RFC 9457 problem details. This file is the one place where
  * errors become HTTP statuses: handlers throw typed errors and never pick a status for one.
  */
-export interface Problem {
-  /** `urn:phoenix:problem:<slug>`: stable, for clients to branch on. */
-  type: string;
-  title: string;
-  status: number;
-  /** What went wrong with this request, in words a person reads. */
-  detail: string;
-  /** The request path the problem is about. */
-  instance: string;
-  /** One entry per bad field (request validation) or per issue in a user's file. */
-  errors?: ProblemIssue[];
-  /** Given on 500s, to find the logged error. */
-  requestId?: string;
-}
+export {
+  instanceOf,
+  PROBLEM_CONTENT_TYPE,
+  toProblem,
+  type Problem,
+  type ProblemIssue,
+} from '../shared/problem-details.js';
 
-export interface ProblemIssue {
-  /** `body`, `query`, `path`, `header`, or `file:line:column` for an issue in a user's file. */
-  location: string;
-  /** The field or dotted key; empty for the document itself. */
-  field: string;
-  message: string;
-}
-
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
-
-interface ProblemSpec {
-  status: number;
-  slug: string;
-  title: string;
-  detail: string;
-  errors?: ProblemIssue[];
+interface ServerProblemSpec extends ProblemSpec {
   challenge?: AuthChallenge;
 }
 
 const INTERNAL_DETAIL =
   'Phoenix failed to handle this request. The server log has the details under this requestId.';
 
-/** Fastify's own request errors (body parsing) that clients cause, by their stable code. */
-const FASTIFY_CLIENT_ERRORS: Readonly<Record<string, { slug: string; title: string }>> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: { slug: 'payload-too-large', title: 'Payload Too Large' },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
-    slug: 'unsupported-media-type',
-    title: 'Unsupported Media Type',
-  },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { slug: 'bad-request', title: 'Bad Request' },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { slug: 'malformed-json', title: 'Malformed JSON' },
-  FST_ERR_CTP_INVALID_JSON_BODY: { slug: 'malformed-json', title: 'Malformed JSON' },
-};
-
 /** What a client is told for `error`: anything unexpected is a 500 that says nothing more. */
-export function problemFor(error: unknown, request?: { bodyLimit?: number }): ProblemSpec {
+export function problemFor(error: unknown, request?: { bodyLimit?: number }): ServerProblemSpec {
   if (error instanceof RequestValidationError) {
     return {
       status: 400,
@@ -120,7 +93,7 @@ function issuesProblem(
   title: string,
   issues: readonly ValidationIssue[],
   detail: string,
-): ProblemSpec {
+): ServerProblemSpec {
   return {
     status,
     slug,
@@ -137,19 +110,20 @@ function issuesProblem(
 function fastifyClientError(
   error: unknown,
   bodyLimit: number | undefined,
-): ProblemSpec | undefined {
+): ServerProblemSpec | undefined {
   if (!isFastifyError(error)) return undefined;
   const known = FASTIFY_CLIENT_ERRORS[error.code];
   if (known === undefined) return undefined;
+  // The status fastify gave the error itself, not the table's.
   const status = error.statusCode ?? 400;
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     const limit = bodyLimit === undefined ? '' : ` of ${formatBytes(bodyLimit)}`;
-    return { status, ...known, detail: `the request body is larger than the limit${limit}` };
+    return { ...known, status, detail: `the request body is larger than the limit${limit}` };
   }
   if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-    return { status, ...known, detail: 'send the request body as application/json' };
+    return { ...known, status, detail: 'send the request body as application/json' };
   }
-  return { status, ...known, detail: error.message };
+  return { ...known, status, detail: error.message };
 }
 
 function isFastifyError(error: unknown): error is FastifyError {
@@ -162,35 +136,19 @@ function formatBytes(bytes: number): string {
   return `${bytes} bytes`;
 }
 
-/** The request path without its query string: what a problem is about. */
-export function instanceOf(request: FastifyRequest): string {
-  const url = request.url;
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
-}
-
-export function toProblem(spec: ProblemSpec, instance: string, requestId?: string): Problem {
-  return {
-    type: `urn:phoenix:problem:${spec.slug}`,
-    title: spec.title,
-    status: spec.status,
-    detail: spec.detail,
-    instance,
-    ...(spec.errors === undefined ? {} : { errors: spec.errors }),
-    ...(requestId === undefined ? {} : { requestId }),
-  };
-}
-
 const CHALLENGES: Record<AuthChallenge, string> = {
   bearer: 'Bearer realm="Phoenix"',
   basic: 'Basic realm="Phoenix"',
 };
 
-/** Sends `spec` as problem+json; 5xx problems carry the request id their log entry has. */
-export function sendProblem(reply: FastifyReply, request: FastifyRequest, spec: ProblemSpec): void {
+/** Sends `spec` as problem+json, with the challenge it asks for. */
+export function sendProblem(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  spec: ServerProblemSpec,
+): void {
   if (spec.challenge !== undefined) reply.header('WWW-Authenticate', CHALLENGES[spec.challenge]);
-  const problem = toProblem(spec, instanceOf(request), spec.status >= 500 ? request.id : undefined);
-  void reply.code(spec.status).type(PROBLEM_CONTENT_TYPE).send(problem);
+  replyWithProblem(reply, request, spec);
 }
 
 /**
@@ -206,11 +164,6 @@ export function registerProblemHandlers(app: FastifyInstance): void {
     sendProblem(reply, request, spec);
   });
   app.setNotFoundHandler((request, reply) => {
-    sendProblem(reply, request, {
-      status: 404,
-      slug: 'not-found',
-      title: 'Not Found',
-      detail: `no route ${request.method} ${instanceOf(request)}`,
-    });
+    sendProblem(reply, request, noRouteProblem(request));
   });
 }

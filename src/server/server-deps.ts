@@ -1,3 +1,5 @@
+import type { EnvironmentDeployer } from '../deploy/environment-deployer.js';
+import type { ListenerRegistry } from '../deploy/listener-registry.js';
 import type { Orchestrator } from '../pipeline/orchestrator.js';
 import type { RunEventBus } from '../pipeline/run-events.js';
 import type { Logger } from '../shared/logger.js';
@@ -45,4 +47,8 @@ export interface ServerDeps {
   heartbeatMs?: number;
   /** Node process metrics (CPU, memory, event loop) on /metrics; default true. */
   processMetrics?: boolean;
+  /** Starts deployments asked for over the API; without it they are refused (409). */
+  deployer?: Pick<EnvironmentDeployer, 'deployRelease'>;
+  /** The environments' listener ports, shown with their status. */
+  listeners?: Pick<ListenerRegistry, 'ports'>;
 }

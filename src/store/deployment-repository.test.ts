@@ -1,14 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Deployment } from '../deploy/deployment.js';
 import type { NewDeployment } from '../deploy/ports.js';
 import { planBlueGreen } from '../deploy/strategies/blue-green.js';
 import { ConflictError, IllegalTransitionError, NotFoundError } from '../shared/errors.js';
-import { openStore, type Store } from './store.js';
+import type { Store } from './store.js';
+import { openScratchStore, type ScratchStore } from './testing/scratch-store.js';
 
-let scratch: string;
+let scratch: ScratchStore;
 let store: Store;
 let clock: number;
 
@@ -16,17 +14,17 @@ const START = Date.UTC(2026, 0, 1);
 const iso = (ms: number) => new Date(ms).toISOString();
 
 beforeEach(async () => {
-  scratch = await mkdtemp(join(tmpdir(), 'phoenix-deployments-'));
   clock = START;
-  store = openStore(join(scratch, 'phoenix.db'), () => clock);
-  for (const name of ['shop', 'api']) {
-    store.services.create({ name, repository: { kind: 'hosted', path: `/${name}` } });
-  }
+  scratch = await openScratchStore({
+    prefix: 'phoenix-deployments-',
+    now: () => clock,
+    services: ['shop', 'api'],
+  });
+  store = scratch.store;
 });
 
 afterEach(async () => {
-  store.close();
-  await rm(scratch, { recursive: true, force: true });
+  await scratch.close();
 });
 
 function input(overrides: Partial<NewDeployment> = {}): NewDeployment {

@@ -1,5 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parsePhoenixConfig, type ReleaseConfig } from '../config/phoenix-config.js';
@@ -8,8 +6,9 @@ import { ConflictError, NotFoundError, PlatformError } from '../shared/errors.js
 import { openDatabase } from './database.js';
 import { MIGRATIONS } from './migrations.js';
 import { openStore, type Store } from './store.js';
+import { openScratchStore, type ScratchStore } from './testing/scratch-store.js';
 
-let scratch: string;
+let scratch: ScratchStore;
 let store: Store;
 let clock: number;
 
@@ -24,17 +23,17 @@ function releaseConfig(extra = ''): ReleaseConfig {
 }
 
 beforeEach(async () => {
-  scratch = await mkdtemp(join(tmpdir(), 'phoenix-releases-'));
   clock = START;
-  store = openStore(join(scratch, 'phoenix.db'), () => clock);
-  for (const name of ['shop', 'api']) {
-    store.services.create({ name, repository: { kind: 'hosted', path: `/${name}` } });
-  }
+  scratch = await openScratchStore({
+    prefix: 'phoenix-releases-',
+    now: () => clock,
+    services: ['shop', 'api'],
+  });
+  store = scratch.store;
 });
 
 afterEach(async () => {
-  store.close();
-  await rm(scratch, { recursive: true, force: true });
+  await scratch.close();
 });
 
 function newRunId(service = 'shop'): string {
@@ -236,7 +235,7 @@ describe('releases in the schema', () => {
   });
 
   it('upgrade a version 1 database: its stages are kept, release stages are allowed', () => {
-    const path = join(scratch, 'old.db');
+    const path = join(scratch.folder, 'old.db');
     const old = openDatabase(path, { migrations: MIGRATIONS.filter((m) => m.version === 1) });
     old
       .prepare(

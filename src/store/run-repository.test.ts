@@ -1,15 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RUN_TRANSITIONS, STAGE_TRANSITIONS, type Run, type RunStatus } from '../pipeline/run.js';
 import type { EventStore, RunStore } from '../pipeline/ports.js';
 import type { TransitionTable } from '../pipeline/state-machine.js';
 import { IllegalTransitionError, NotFoundError, PlatformError } from '../shared/errors.js';
 import type { NewRun } from './run-repository.js';
-import { openStore, type Store } from './store.js';
+import type { Store } from './store.js';
+import { openScratchStore, type ScratchStore } from './testing/scratch-store.js';
 
-let scratch: string;
+let scratch: ScratchStore;
 let store: Store;
 let clock: number;
 
@@ -17,17 +15,17 @@ const START = Date.UTC(2026, 0, 1);
 const iso = (ms: number) => new Date(ms).toISOString();
 
 beforeEach(async () => {
-  scratch = await mkdtemp(join(tmpdir(), 'phoenix-runs-'));
   clock = START;
-  store = openStore(join(scratch, 'phoenix.db'), () => clock);
-  for (const name of ['shop', 'api']) {
-    store.services.create({ name, repository: { kind: 'hosted', path: `/${name}` } });
-  }
+  scratch = await openScratchStore({
+    prefix: 'phoenix-runs-',
+    now: () => clock,
+    services: ['shop', 'api'],
+  });
+  store = scratch.store;
 });
 
 afterEach(async () => {
-  store.close();
-  await rm(scratch, { recursive: true, force: true });
+  await scratch.close();
 });
 
 function newRun(overrides: Partial<NewRun> = {}): Run {

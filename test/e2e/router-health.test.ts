@@ -5,7 +5,6 @@ import { FakeClock } from '../../src/shared/clock.js';
 import { RouterHarness, send, tally } from '../../src/router/testing/router-harness.js';
 import {
   HEALTH_PATH,
-  startUpstream,
   type Upstream,
   type UpstreamHandler,
 } from '../../src/router/testing/upstream.js';
@@ -46,24 +45,15 @@ function slowWhenAsked(): {
 describe('router health checks and drains on a fake clock', () => {
   let clock: FakeClock;
   let harness: RouterHarness;
-  let upstreams: Upstream[];
 
   beforeEach(async () => {
     clock = new FakeClock();
     harness = await RouterHarness.start({ clock });
-    upstreams = [];
   });
 
   afterEach(async () => {
     await harness.close();
-    for (const upstream of upstreams) await upstream.kill();
   });
-
-  async function upstream(name: string, handler?: UpstreamHandler): Promise<Upstream> {
-    const started = await startUpstream(name, handler);
-    upstreams.push(started);
-    return started;
-  }
 
   /** Puts the group and runs the first checks; resolves once its `fresh` targets are healthy. */
   async function healthyGroup(name: string, targets: Upstream[], fresh = targets): Promise<void> {
@@ -90,8 +80,8 @@ describe('router health checks and drains on a fake clock', () => {
 
   it('takes an unhealthy target out of rotation and brings it back after the thresholds', async () => {
     const url = await harness.listener('web');
-    const a = await upstream('a');
-    const b = await upstream('b');
+    const a = await harness.upstream('a');
+    const b = await harness.upstream('b');
     await healthyGroup('blue', [a, b]);
     await harness.client.applyWeights('web', [{ group: 'blue', weight: 100 }]);
 
@@ -119,8 +109,8 @@ describe('router health checks and drains on a fake clock', () => {
 
   it('gives a group without healthy targets no traffic: its share goes to the others', async () => {
     const url = await harness.listener('web');
-    const blue = await upstream('blue');
-    const green = await upstream('green');
+    const blue = await harness.upstream('blue');
+    const green = await harness.upstream('green');
     await healthyGroup('blue', [blue]);
     await healthyGroup('green', [green]);
     await harness.client.applyWeights('web', [
@@ -144,8 +134,8 @@ describe('router health checks and drains on a fake clock', () => {
 
   it('keeps a slow-starting target in its grace period out of rotation without failing it', async () => {
     const url = await harness.listener('web');
-    const a = await upstream('a');
-    const b = await upstream('b');
+    const a = await harness.upstream('a');
+    const b = await harness.upstream('b');
     await healthyGroup('blue', [a]);
     await harness.client.applyWeights('web', [{ group: 'blue', weight: 100 }]);
     b.healthStatus = 503;
@@ -171,8 +161,8 @@ describe('router health checks and drains on a fake clock', () => {
   it('lets an in-flight request finish while draining, sending no new ones', async () => {
     const url = await harness.listener('web');
     const slow = slowWhenAsked();
-    const a = await upstream('a', slow.handler);
-    const b = await upstream('b');
+    const a = await harness.upstream('a', slow.handler);
+    const b = await harness.upstream('b');
     await healthyGroup('blue', [a]);
     await harness.client.applyWeights('web', [{ group: 'blue', weight: 100 }]);
     const inFlight = send(url, { path: '/slow' });
@@ -203,7 +193,7 @@ describe('router health checks and drains on a fake clock', () => {
   it('cuts off what is still in flight when the drain times out', async () => {
     const url = await harness.listener('web');
     const slow = slowWhenAsked();
-    const a = await upstream('a', slow.handler);
+    const a = await harness.upstream('a', slow.handler);
     await healthyGroup('blue', [a]);
     await harness.client.applyWeights('web', [{ group: 'blue', weight: 100 }]);
     const cutOff = sendStream(url, '/slow');

@@ -4,36 +4,23 @@ import { Agent, request, type IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RouterHarness, send, tally } from '../../src/router/testing/router-harness.js';
-import {
-  startUpstream,
-  type Upstream,
-  type UpstreamHandler,
-} from '../../src/router/testing/upstream.js';
+import type { UpstreamHandler } from '../../src/router/testing/upstream.js';
 
 const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 describe('the router proxying to real upstreams', () => {
   let harness: RouterHarness;
-  let upstreams: Upstream[];
   let agents: Agent[];
 
   beforeEach(async () => {
     harness = await RouterHarness.start();
-    upstreams = [];
     agents = [];
   });
 
   afterEach(async () => {
     for (const agent of agents) agent.destroy();
     await harness.close();
-    for (const upstream of upstreams) await upstream.kill();
   });
-
-  async function upstream(name: string, handler?: UpstreamHandler): Promise<Upstream> {
-    const started = await startUpstream(name, handler);
-    upstreams.push(started);
-    return started;
-  }
 
   function keepAlive(maxSockets = 1): Agent {
     const agent = new Agent({ keepAlive: true, maxSockets });
@@ -43,8 +30,8 @@ describe('the router proxying to real upstreams', () => {
 
   it('splits 1000 requests exactly by weight, interleaved', async () => {
     const url = await harness.listener('web');
-    await harness.group('blue', [await upstream('blue')]);
-    await harness.group('green', [await upstream('green')]);
+    await harness.group('blue', [await harness.upstream('blue')]);
+    await harness.group('green', [await harness.upstream('green')]);
     await harness.client.applyWeights('web', [
       { group: 'blue', weight: 90 },
       { group: 'green', weight: 10 },
@@ -59,8 +46,8 @@ describe('the router proxying to real upstreams', () => {
 
   it('round-robins inside a group and keeps connections alive on both sides', async () => {
     const url = await harness.listener('web');
-    const a = await upstream('a');
-    const b = await upstream('b');
+    const a = await harness.upstream('a');
+    const b = await harness.upstream('b');
     await harness.group('blue', [a, b]);
     await harness.client.applyWeights('web', [{ group: 'blue', weight: 100 }]);
     const agent = keepAlive();
@@ -76,7 +63,7 @@ describe('the router proxying to real upstreams', () => {
 
   it('sets X-Forwarded-* and X-Request-Id and drops hop-by-hop headers both ways', async () => {
     const url = await harness.listener('web');
-    const echo = await upstream('echo', (req, res) => {
+    const echo = await harness.upstream('echo', (req, res) => {
       res.writeHead(200, {
         'content-type': 'application/json',
         'keep-alive': 'timeout=1',
@@ -121,7 +108,7 @@ describe('the router proxying to real upstreams', () => {
     const url = await harness.listener('web');
     let release: () => void = () => undefined;
     const released = new Promise<void>((resolve) => (release = resolve));
-    const events = await upstream('events', (_req, res) => {
+    const events = await harness.upstream('events', (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       res.write('data: first\n\n');
       void released.then(() => res.end('data: last\n\n'));
@@ -147,7 +134,7 @@ describe('the router proxying to real upstreams', () => {
 
   it('passes a WebSocket upgrade through and pipes bytes both ways', async () => {
     const url = await harness.listener('web');
-    const ws = await upstream('ws');
+    const ws = await harness.upstream('ws');
     ws.server.on('upgrade', (req, socket) => {
       const key = String(req.headers['sec-websocket-key']);
       const accept = createHash('sha1')
@@ -187,8 +174,8 @@ describe('the router proxying to real upstreams', () => {
 
   it('retries a refused upgrade elsewhere and relays a target that does not upgrade', async () => {
     const url = await harness.listener('web');
-    const dead = await upstream('dead');
-    const plain = await upstream('plain');
+    const dead = await harness.upstream('dead');
+    const plain = await harness.upstream('plain');
     await harness.group('blue', [dead, plain]);
     await harness.client.applyWeights('web', [{ group: 'blue', weight: 100 }]);
     await dead.kill();
@@ -207,7 +194,7 @@ describe('the router proxying to real upstreams', () => {
 
   it('closes upgraded connections when their target is drained', async () => {
     const url = await harness.listener('web');
-    const ws = await upstream('ws');
+    const ws = await harness.upstream('ws');
     ws.server.on('upgrade', (_req, socket) => {
       socket.write(
         'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n',
@@ -228,8 +215,8 @@ describe('the router proxying to real upstreams', () => {
 
   it('fails no request when a target is killed between requests', async () => {
     const url = await harness.listener('web');
-    const a = await upstream('a');
-    const b = await upstream('b');
+    const a = await harness.upstream('a');
+    const b = await harness.upstream('b');
     await harness.group('blue', [a, b]);
     await harness.client.applyWeights('web', [{ group: 'blue', weight: 100 }]);
     const agent = keepAlive(4);
@@ -252,8 +239,8 @@ describe('the router proxying to real upstreams', () => {
       req.on('data', (chunk: Buffer) => hash.update(chunk));
       req.on('end', () => res.end(`${self.name}:${hash.digest('hex')}`));
     };
-    const a = await upstream('a', lengthOf);
-    const b = await upstream('b', lengthOf);
+    const a = await harness.upstream('a', lengthOf);
+    const b = await harness.upstream('b', lengthOf);
     await harness.group('blue', [a, b]);
     await harness.client.applyWeights('web', [{ group: 'blue', weight: 100 }]);
     const body = Buffer.alloc(3 * 1024 * 1024, 'x');
@@ -273,7 +260,7 @@ describe('the router proxying to real upstreams', () => {
   it('answers 502 when every target refuses, and 503 before any weights', async () => {
     const url = await harness.listener('web');
     const before = await send(url);
-    const a = await upstream('a');
+    const a = await harness.upstream('a');
     await harness.group('blue', [a]);
     await harness.client.applyWeights('web', [{ group: 'blue', weight: 100 }]);
 
@@ -288,8 +275,8 @@ describe('the router proxying to real upstreams', () => {
 
   it('fails no request while weights flip under 200 concurrent keep-alive requests', async () => {
     const url = await harness.listener('web');
-    const blue = await upstream('blue');
-    const green = await upstream('green');
+    const blue = await harness.upstream('blue');
+    const green = await harness.upstream('green');
     await harness.group('blue', [blue]);
     await harness.group('green', [green]);
     await harness.client.applyWeights('web', [{ group: 'blue', weight: 100 }]);

@@ -3,11 +3,7 @@ import { once } from 'node:events';
 import { Agent, request, type IncomingMessage } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RouterHarness, send, tally } from '../../src/router/testing/router-harness.js';
-import {
-  startUpstream,
-  type Upstream,
-  type UpstreamHandler,
-} from '../../src/router/testing/upstream.js';
+import type { UpstreamHandler } from '../../src/router/testing/upstream.js';
 
 /** Answers `name:<sha256 of the body>`; on a kept-alive connection it resets instead, once the body is in. */
 function resetsReusedConnections(): UpstreamHandler {
@@ -38,30 +34,21 @@ function sha(body: string | Buffer): string {
 
 describe('router retries and streaming edge cases', () => {
   let harness: RouterHarness;
-  let upstreams: Upstream[];
 
   beforeEach(async () => {
     harness = await RouterHarness.start();
-    upstreams = [];
   });
 
   afterEach(async () => {
     await harness.close();
-    for (const upstream of upstreams) await upstream.kill();
   });
-
-  async function upstream(name: string, handler?: UpstreamHandler): Promise<Upstream> {
-    const started = await startUpstream(name, handler);
-    upstreams.push(started);
-    return started;
-  }
 
   /** Listener `web` on group `blue` with targets a (resets kept-alive connections) and b. */
   async function flakyAndSteady(): Promise<string> {
     const url = await harness.listener('web');
     await harness.group('blue', [
-      await upstream('a', resetsReusedConnections()),
-      await upstream('b', bodyHash),
+      await harness.upstream('a', resetsReusedConnections()),
+      await harness.upstream('b', bodyHash),
     ]);
     await harness.client.applyWeights('web', [{ group: 'blue', weight: 100 }]);
     // a, b: each target now has one kept-alive connection from the router.
@@ -101,7 +88,7 @@ describe('router retries and streaming edge cases', () => {
 
   it('streams a chunked upload sent with Expect: 100-continue', async () => {
     const url = await harness.listener('web');
-    await harness.group('blue', [await upstream('a', bodyHash)]);
+    await harness.group('blue', [await harness.upstream('a', bodyHash)]);
     await harness.client.applyWeights('web', [{ group: 'blue', weight: 100 }]);
     const parts = ['first part,', 'second part,', 'last part'];
 
@@ -122,9 +109,9 @@ describe('router retries and streaming edge cases', () => {
 
   it('retries a canary’s 5xx on the stable group when the listener asks for it', async () => {
     const url = await harness.listener('web');
-    await harness.group('blue', [await upstream('blue')]);
+    await harness.group('blue', [await harness.upstream('blue')]);
     await harness.group('green', [
-      await upstream('green', (req, res) => {
+      await harness.upstream('green', (req, res) => {
         req.resume();
         res.writeHead(500).end('canary broke');
       }),
@@ -151,7 +138,7 @@ describe('router retries and streaming edge cases', () => {
     const url = await harness.listener('web');
     let arrived: () => void = () => undefined;
     const arrival = new Promise<void>((resolve) => (arrived = resolve));
-    const hanging = await upstream('a', (req) => {
+    const hanging = await harness.upstream('a', (req) => {
       req.resume();
       arrived();
     });

@@ -7,6 +7,7 @@ import { Orchestrator } from '../../src/pipeline/orchestrator.js';
 import { ReleaseStageRunner } from '../../src/pipeline/release-stage.js';
 import { RepositoryConfigSource } from '../../src/pipeline/repository-config.js';
 import type { Run } from '../../src/pipeline/run.js';
+import type { StageRunners } from '../../src/pipeline/stage-runner.js';
 import { RunEventBus, type RunEvent } from '../../src/pipeline/run-events.js';
 import { systemClock } from '../../src/shared/clock.js';
 import { silentLogger } from '../../src/shared/logger.js';
@@ -33,7 +34,8 @@ export class PipelineFixture {
     this.orchestrator = this.createOrchestrator();
   }
 
-  createOrchestrator(): Orchestrator {
+  /** An orchestrator wired as the server wires it, with `runners` added (a deploy stage's). */
+  createOrchestrator(runners: StageRunners = {}): Orchestrator {
     const executor = new LocalExecutor({
       home: this.home,
       secrets: unconfiguredSecrets,
@@ -53,11 +55,13 @@ export class PipelineFixture {
           initiator: () => 'test',
         }),
         release: new ReleaseStageRunner({ releases: this.store.releases }),
+        ...runners,
       },
       clock: systemClock(),
       logger: silentLogger(),
       reap: async (stage) => {
-        if (stage.externalId !== undefined) await reapBuildProcesses(stage.externalId);
+        if (stage.kind === 'build' && stage.externalId !== undefined)
+          await reapBuildProcesses(stage.externalId);
       },
     });
   }

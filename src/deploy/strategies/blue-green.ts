@@ -5,7 +5,7 @@ import { hooksAt, retirePhase, startPhase, type DeploymentStep, type PlanContext
 export type BlueGreenStrategy = Extract<DeploymentStrategy, { kind: 'blue-green' }>;
 
 /** Time the previous release stays up after the switch when phoenix.yml names none. */
-export const DEFAULT_BAKE_MS = 5 * 60_000;
+export { DEFAULT_BAKE_MS } from '../../config/environment-schema.js';
 
 /**
  * Blue/green as CodeDeploy does it for ECS: start green; once healthy, the test listener

@@ -41,10 +41,10 @@ export const TEST_RELEASE_CONFIG: ReleaseConfig = {
   },
 };
 
-export const LISTENERS: EnvironmentListeners = {
+export const LISTENERS = {
   production: { name: 'shop-dev', port: 18_080 },
   test: { name: 'shop-dev-test', port: 18_081 },
-};
+} satisfies EnvironmentListeners;
 
 export interface TestRelease extends DeployableRelease {
   directory: string;
@@ -90,6 +90,11 @@ export class DeployHarness {
       'service: shop\nrelease:\n  start: npm start\nenvironments:\n  - name: dev\n',
       'phoenix.yml',
     );
+  }
+
+  /** The mark of this test's instances (PHOENIX_TEST_RUN), for deployments made by hand. */
+  get runtimeToken(): string {
+    return this.runtimes.token;
   }
 
   get logDirectory(): string {

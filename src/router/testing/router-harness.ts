@@ -8,7 +8,13 @@ import { HttpTrafficRouter } from '../http-traffic-router.js';
 import type { RouterEvent } from '../router-events.js';
 import { startRouter, type RunningRouter } from '../router.js';
 import type { HealthCheckSpec, HealthState } from '../traffic-router.js';
-import { freePort, HEALTH_PATH, type Upstream } from './upstream.js';
+import {
+  freePort,
+  HEALTH_PATH,
+  startUpstream,
+  type Upstream,
+  type UpstreamHandler,
+} from './upstream.js';
 
 export const ADMIN_TOKEN = 'phx-router-test-token-0123456789abcdef';
 
@@ -33,9 +39,11 @@ export interface Reply {
 
 /**
  * A real router in a temporary state directory with its admin client, plus helpers that
- * wait on the router's events rather than on time.
+ * start upstreams for it and wait on the router's events rather than on time.
  */
 export class RouterHarness {
+  private readonly upstreams: Upstream[] = [];
+
   private constructor(
     readonly router: RunningRouter,
     readonly client: HttpTrafficRouter,
@@ -57,6 +65,13 @@ export class RouterHarness {
     });
     const client = new HttpTrafficRouter({ url: router.adminUrl, token: ADMIN_TOKEN });
     return new RouterHarness(router, client, stateDirectory, options.stateDirectory === undefined);
+  }
+
+  /** An upstream (see startUpstream) that `close` kills. */
+  async upstream(name: string, handler?: UpstreamHandler): Promise<Upstream> {
+    const started = await startUpstream(name, handler);
+    this.upstreams.push(started);
+    return started;
   }
 
   /** A listener on a free port; answers its URL. */
@@ -119,9 +134,11 @@ export class RouterHarness {
     });
   }
 
+  /** Closes the router, then kills the upstreams `upstream` started. */
   async close(): Promise<void> {
     await this.router.close({ graceMs: 0 });
     if (this.ownsDirectory) rmSync(this.stateDirectory, { recursive: true, force: true });
+    for (const upstream of this.upstreams.splice(0)) await upstream.kill();
   }
 }
 

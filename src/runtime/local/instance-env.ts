@@ -1,20 +1,6 @@
+import { allowedHostVariables } from '../../shared/host-env.js';
 import type { StartRequest } from '../runtime.js';
 import { INSTANCE_MARK_VARIABLE } from './instance-reaper.js';
-
-/** Host variables an instance may see; Phoenix's own settings and secrets stay out. */
-export const INSTANCE_HOST_ALLOWLIST = [
-  'PATH',
-  'HOME',
-  'LANG',
-  'LANGUAGE',
-  'LC_ALL',
-  'LC_CTYPE',
-  'TZ',
-  'USER',
-  'LOGNAME',
-] as const;
-
-export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export interface InstanceIdentity {
   id: string;
@@ -32,12 +18,7 @@ export function instanceEnvironment(
   request: Pick<StartRequest, 'service' | 'environment' | 'releaseId' | 'portEnv' | 'env'>,
   identity: InstanceIdentity,
 ): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const name of INSTANCE_HOST_ALLOWLIST) {
-    const value = host[name];
-    if (value !== undefined) env[name] = value;
-  }
-  env['PATH'] ??= DEFAULT_PATH;
+  const env = allowedHostVariables(host);
   Object.assign(env, request.env);
   Object.assign(env, {
     [request.portEnv]: String(identity.port),

@@ -1,0 +1,90 @@
+import pc from 'picocolors';
+import { describeMs } from '../config/schema-parts.js';
+import type { DeploymentEvent, DeploymentStatus } from '../deploy/deployment.js';
+import { describeDeploymentEvent } from '../deploy/deployment-timeline.js';
+import type { DeploymentView, EnvironmentStatusView } from '../deploy/deployment-view.js';
+import type { Colors } from './api-command.js';
+import { formatAge, type OutputContext } from './run-output.js';
+
+type StatusColor = 'green' | 'red' | 'blue' | 'yellow' | 'dim';
+
+const STATUS_COLORS: Record<DeploymentStatus, StatusColor> = {
+  pending: 'dim',
+  starting: 'blue',
+  testing: 'blue',
+  shifting: 'blue',
+  baking: 'blue',
+  paused: 'yellow',
+  draining: 'blue',
+  'rolling-back': 'yellow',
+  succeeded: 'green',
+  failed: 'red',
+  'rolled-back': 'red',
+  aborted: 'yellow',
+};
+
+export function colorDeploymentStatus(status: DeploymentStatus, colors: Colors = pc): string {
+  return colors[STATUS_COLORS[status]](status);
+}
+
+/** `strategy blue-green (bake 5m)` in a few words. */
+function strategyOf(deployment: DeploymentView): string {
+  const { strategy } = deployment;
+  if (strategy.kind !== 'blue-green') return strategy.kind;
+  const test = strategy.testListener ? ', test traffic first' : '';
+  return `blue-green (bake ${describeMs(strategy.bakeMs)}${test})`;
+}
+
+/** `pipeline run shop #2`, `manual by alice`. */
+function triggerOf(deployment: DeploymentView): string {
+  const { trigger } = deployment;
+  if (trigger.type === 'pipeline') return trigger.detail ?? `pipeline run ${trigger.runId ?? ''}`;
+  return `${trigger.type} by ${trigger.actor}`;
+}
+
+/** `12:00:01.250  starting: start the new release` */
+export function formatTimelineLine(event: DeploymentEvent, colors: Colors = pc): string {
+  const time = colors.dim(event.time.slice(11, 23));
+  const text = describeDeploymentEvent(event);
+  const failed = event.type === 'rollback.started' || event.data['ok'] === false;
+  return `${time}  ${failed ? colors.yellow(text) : text}`;
+}
+
+/** The line `phoenix deploy` prints once the deployment is recorded. */
+export function formatDeploymentStarted(deployment: DeploymentView, colors: Colors = pc): string {
+  return `Deploying ${colors.bold(`${deployment.service} release #${deployment.releaseNumber}`)} (${deployment.releaseId}) to ${colors.bold(deployment.environment)}, ${strategyOf(deployment)}: ${deployment.id}`;
+}
+
+/** The last line `phoenix deploy --follow` prints. */
+export function formatDeploymentEnd(deployment: DeploymentView, colors: Colors = pc): string {
+  const reason = deployment.reason === undefined ? '' : `: ${deployment.reason}`;
+  return `Deployment ${deployment.id} ${colorDeploymentStatus(deployment.status, colors)}${reason}`;
+}
+
+/**
+ * One environment for a person: what serves and where, then the latest deployment with its
+ * timeline, each event with its time and, when it says, its reason.
+ */
+export function formatEnvironmentStatus(
+  view: EnvironmentStatusView,
+  service: string,
+  context: OutputContext,
+): string {
+  const colors = context.colors ?? pc;
+  const { latest, servingRelease, listeners } = view;
+  const serving =
+    servingRelease === undefined
+      ? 'nothing serves yet'
+      : `serving release #${servingRelease.number ?? '?'} (${servingRelease.id})`;
+  const ports =
+    listeners === undefined
+      ? ''
+      : `  production :${listeners.production}${listeners.test === undefined ? '' : `, test :${listeners.test}`}`;
+  const lines = [
+    `${colors.bold(`${service} ${view.environment}`)}  ${serving}${ports}`,
+    `  latest  ${latest.id}  release #${latest.releaseNumber}, ${strategyOf(latest)}: ${colorDeploymentStatus(latest.status, colors)}  (${triggerOf(latest)}, ${formatAge(latest.createdAt, context.now)})`,
+  ];
+  if (latest.reason !== undefined) lines.push(`  reason  ${latest.reason}`);
+  lines.push(...latest.timeline.map((event) => `    ${formatTimelineLine(event, colors)}`));
+  return lines.join('\n');
+}

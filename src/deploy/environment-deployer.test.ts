@@ -1,0 +1,188 @@
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parsePhoenixConfig, type PhoenixConfig } from '../config/phoenix-config.js';
+import {
+  ConflictError,
+  ExternalServiceError,
+  NotFoundError,
+  ValidationError,
+} from '../shared/errors.js';
+import type { DeploymentController } from './deployment-controller.js';
+import { EnvironmentDeployer } from './environment-deployer.js';
+import { ListenerRegistry } from './listener-registry.js';
+import { DeployHarness } from './testing/deploy-harness.js';
+
+const PHOENIX_YML = [
+  'service: shop',
+  'release:',
+  '  start: npm start',
+  'environments:',
+  '  - name: dev',
+  '    instances: 1',
+  '    listeners: { production: 18180, test: 18181 }',
+  '    strategy: { type: blue-green, bake: 0s }',
+  '    variables: { GREETING: hello }',
+  '  - name: staging',
+  '',
+].join('\n');
+
+const TRIGGER = { type: 'manual', actor: 'alice' } as const;
+
+let harness: DeployHarness;
+let registry: ListenerRegistry;
+let controller: DeploymentController;
+let config: PhoenixConfig;
+let routerProblem: Error | undefined;
+const loaded: string[] = [];
+
+beforeEach(() => {
+  harness = new DeployHarness();
+  registry = ListenerRegistry.open(join(harness.logDirectory, '..', 'listeners.json'));
+  controller = harness.controller({
+    listenersFor: (service, environment) => registry.listenersFor(service, environment),
+  });
+  config = parsePhoenixConfig(PHOENIX_YML, 'phoenix.yml');
+  // The instances need node, and the harness's mark to be found if they leak.
+  for (const environment of config.environments) {
+    Object.assign(environment.variables, {
+      NODE_BIN: process.execPath,
+      PHOENIX_TEST_RUN: harness.runtimeToken,
+    });
+  }
+  routerProblem = undefined;
+  loaded.length = 0;
+});
+
+afterEach(async () => {
+  expect(await harness.cleanup()).toEqual([]);
+});
+
+function deployer(): EnvironmentDeployer {
+  return new EnvironmentDeployer({
+    controller,
+    listeners: registry,
+    routerReady: async () => {
+      if (routerProblem !== undefined) throw routerProblem;
+    },
+    configs: {
+      load: async (service, commit) => {
+        loaded.push(`${service}@${commit}`);
+        return config;
+      },
+    },
+    releases: {
+      get: (id) => {
+        const release = harness.releaseSource().get(id);
+        if (release instanceof Promise) throw new TypeError('the harness answers at once');
+        return { service: release.service, commit: release.commit ?? '' };
+      },
+    },
+  });
+}
+
+describe('EnvironmentDeployer', () => {
+  it('deploys as the environment says: listeners, strategy, instances and variables', async () => {
+    const release = harness.release('v1');
+
+    const recorded = await deployer().deploy({
+      config,
+      environment: 'dev',
+      releaseId: release.id,
+      trigger: TRIGGER,
+    });
+    const finished = await controller.whenFinished(recorded.id);
+
+    expect(finished).toMatchObject({
+      status: 'succeeded',
+      strategy: { kind: 'blue-green', bakeMs: 0, testListener: true },
+      target: { instances: 1, env: expect.objectContaining({ GREETING: 'hello' }) },
+    });
+    expect(ListenerRegistry.open(registry.path).listenersFor('shop', 'dev')).toEqual({
+      production: { name: 'shop-dev', port: 18_180 },
+      test: { name: 'shop-dev-test', port: 18_181 },
+    });
+    expect(harness.router.route('shop-dev')).toEqual([{ group: 'shop-dev-1', weight: 100 }]);
+    expect(await harness.serving()).toBe('v1');
+  });
+
+  it('refuses an environment without listeners, naming the file, line and key', async () => {
+    const attempt = deployer().deploy({
+      config,
+      environment: 'staging',
+      releaseId: harness.release('v1').id,
+      trigger: TRIGGER,
+    });
+
+    await expect(attempt).rejects.toThrow(ValidationError);
+    await expect(attempt).rejects.toThrow(
+      /^phoenix.yml:10:5: environments\[1\].listeners: staging has no listeners, so it cannot be deployed: add listeners: \{ production: PORT \}/,
+    );
+    expect(controller.status('shop')).toEqual([]);
+  });
+
+  it('refuses an environment phoenix.yml does not have', async () => {
+    await expect(
+      deployer().deploy({
+        config,
+        environment: 'prod',
+        releaseId: harness.release('v1').id,
+        trigger: TRIGGER,
+      }),
+    ).rejects.toThrow(new NotFoundError('shop has no environment prod in phoenix.yml'));
+  });
+
+  it('records nothing when the router cannot be driven', async () => {
+    routerProblem = new ExternalServiceError(
+      'router not reachable at http://127.0.0.1:8801: start `phoenix router` (ECONNREFUSED)',
+    );
+
+    await expect(
+      deployer().deploy({
+        config,
+        environment: 'dev',
+        releaseId: harness.release('v1').id,
+        trigger: TRIGGER,
+      }),
+    ).rejects.toThrow(routerProblem);
+    expect(controller.status('shop')).toEqual([]);
+    expect(registry.ports('shop', 'dev')).toBeUndefined();
+  });
+
+  it('leaves the listeners of an environment with a deployment in flight as they are', async () => {
+    const first = await deployer().deploy({
+      config,
+      environment: 'dev',
+      releaseId: harness.release('v1').id,
+      trigger: TRIGGER,
+    });
+    const moved = parsePhoenixConfig(PHOENIX_YML.replace('18180', '18190'), 'phoenix.yml');
+
+    const second = deployer().deploy({
+      config: moved,
+      environment: 'dev',
+      releaseId: harness.release('v2').id,
+      trigger: TRIGGER,
+    });
+
+    await expect(second).rejects.toThrow(ConflictError);
+    await expect(second).rejects.toThrow(
+      new RegExp(`^shop dev has deployment ${first.id} in flight \\(\\w+\\)$`),
+    );
+    expect(registry.ports('shop', 'dev')).toEqual({ production: 18_180, test: 18_181 });
+    await controller.whenFinished(first.id);
+  });
+
+  it('deploys a release by hand with phoenix.yml as committed with the release', async () => {
+    const release = harness.release('v1');
+
+    const recorded = await deployer().deployRelease({
+      environment: 'dev',
+      releaseId: release.id,
+      trigger: TRIGGER,
+    });
+    await controller.whenFinished(recorded.id);
+
+    expect(loaded).toEqual([`shop@${release.commit ?? ''}`]);
+    expect(recorded).toMatchObject({ releaseId: release.id, trigger: TRIGGER });
+  });
+});

@@ -1,0 +1,83 @@
+import type { PhoenixConfig } from '../config/phoenix-config.js';
+import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
+import type { DeploymentController } from './deployment-controller.js';
+import { isFinished, type Deployment, type DeploymentTrigger } from './deployment.js';
+import type { ListenerRegistry } from './listener-registry.js';
+
+export interface EnvironmentDeployerOptions {
+  controller: Pick<DeploymentController, 'deploy' | 'status'>;
+  listeners: Pick<ListenerRegistry, 'record'>;
+  /** Resolves when the router can be driven; rejects saying why not (and what to do). */
+  routerReady: () => Promise<void>;
+  /** phoenix.yml as committed, for deployments asked for by hand. */
+  configs: { load(service: string, commit: string): Promise<PhoenixConfig> };
+  /** Throws NotFoundError. */
+  releases: { get(id: string): { service: string; commit: string } };
+}
+
+export interface EnvironmentDeployInput {
+  /** The phoenix.yml whose environment is deployed: the run's, or the release's commit's. */
+  config: PhoenixConfig;
+  environment: string;
+  releaseId: string;
+  trigger: DeploymentTrigger;
+}
+
+/**
+ * Deploys a release to an environment as phoenix.yml describes it: its listeners (recorded
+ * in the registry, so that recovery finds them after a restart), strategy, instances and
+ * variables. Refuses, before anything is recorded: an unknown environment, one without
+ * listeners (naming the file, line and key), one with a deployment in flight, and a router
+ * that cannot be driven — a deployment started then could not even be rolled back.
+ */
+export class EnvironmentDeployer {
+  constructor(private readonly o: EnvironmentDeployerOptions) {}
+
+  async deploy(input: EnvironmentDeployInput): Promise<Deployment> {
+    const { config, releaseId, trigger } = input;
+    const { service } = config;
+    const environment = config.environments.find((e) => e.name === input.environment);
+    if (environment === undefined) {
+      throw new NotFoundError(
+        `${service} has no environment ${input.environment} in ${config.file}`,
+      );
+    }
+    if (environment.listeners === undefined) {
+      throw new ValidationError([
+        {
+          location: environment.location,
+          key: `${environment.key}.listeners`,
+          message: `${environment.name} has no listeners, so it cannot be deployed: add listeners: { production: PORT } (and test: PORT for test traffic)`,
+        },
+      ]);
+    }
+    const latest = this.o.controller.status(service, environment.name)[0]?.latest;
+    if (latest !== undefined && !isFinished(latest.status)) {
+      throw new ConflictError(
+        `${service} ${environment.name} has deployment ${latest.id} in flight (${latest.status})`,
+      );
+    }
+    await this.o.routerReady();
+    this.o.listeners.record(service, environment.name, environment.listeners);
+    return this.o.controller.deploy({
+      service,
+      environment: environment.name,
+      releaseId,
+      config,
+      trigger,
+      strategy: environment.strategy,
+      env: environment.variables,
+      instances: environment.instances,
+    });
+  }
+
+  /**
+   * A deployment asked for by hand (`phoenix deploy`): the environment as phoenix.yml
+   * describes it at the release's commit, as the pipeline run that made the release saw it.
+   */
+  async deployRelease(input: Omit<EnvironmentDeployInput, 'config'>): Promise<Deployment> {
+    const release = this.o.releases.get(input.releaseId);
+    const config = await this.o.configs.load(release.service, release.commit);
+    return this.deploy({ ...input, config });
+  }
+}

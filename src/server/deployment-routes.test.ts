@@ -1,0 +1,199 @@
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeploymentView, ServiceStatusView } from '../deploy/deployment-view.js';
+import { freePort } from '../router/testing/upstream.js';
+import { silentLogger } from '../shared/logger.js';
+import { DeployFixture, shopFiles } from '../../test/support/deploy-fixture.js';
+import { createHttpServer } from './http-server.js';
+
+/** The deployment API over the real pipeline, runtime and router, with the example shop. */
+describe('deployments over HTTP', () => {
+  let f: DeployFixture;
+  let app: FastifyInstance;
+  let viewer: string;
+  let developer: string;
+  const ports: Record<string, number> = {};
+
+  beforeAll(async () => {
+    f = await DeployFixture.start();
+    for (const name of ['dev', 'dev-test', 'staging']) ports[name] = await freePort();
+    app = createHttpServer({
+      store: f.pipeline.store,
+      orchestrator: f.pipeline.orchestrator,
+      bus: f.pipeline.bus,
+      repositoriesRoot: f.pipeline.repositories,
+      sources: { watch: () => undefined, unwatch: () => undefined },
+      publicUrl: () => 'http://127.0.0.1',
+      logger: silentLogger(),
+      now: Date.now,
+      version: 'test',
+      processMetrics: false,
+      deployer: f.deployments.deployer,
+      listeners: f.deployments.listeners,
+    });
+    await app.ready();
+    viewer = f.pipeline.store.tokens.create({ name: 'vera', role: 'viewer' }).token;
+    developer = f.pipeline.store.tokens.create({ name: 'dave', role: 'developer' }).token;
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await f.close();
+  });
+
+  function call(method: 'GET' | 'POST', url: string, token: string, payload?: object) {
+    return app.inject({
+      method,
+      url,
+      headers: { authorization: `Bearer ${token}` },
+      ...(payload === undefined ? {} : { payload }),
+    });
+  }
+
+  async function finished(id: string): Promise<DeploymentView> {
+    const deployment = await f.deployments.controller.whenFinished(id);
+    return (await call('GET', `/api/deployments/${deployment.id}`, viewer)).json().deployment;
+  }
+
+  it('has nothing to show, and nothing to deploy, before the first run', async () => {
+    await f.pipeline.init({
+      ...shopFiles(),
+      'phoenix.yml': [
+        'service: shop',
+        'build: { retries: 0 }',
+        'release:',
+        '  start: node src/server.js',
+        '  health-check: { interval: 500ms, timeout: 400ms, healthy-threshold: 1 }',
+        'environments:',
+        '  - name: dev',
+        `    listeners: { production: ${ports['dev']}, test: ${ports['dev-test']} }`,
+        '  - name: staging',
+        `    listeners: { production: ${ports['staging']} }`,
+        '    strategy: blue-green',
+        '    variables: { NODE_ENV: staging }',
+        '  - name: qa',
+        '',
+      ].join('\n'),
+    });
+
+    const status = await call('GET', '/api/services/shop/status', viewer);
+    const deploy = await call('POST', '/api/services/shop/deployments', developer, {
+      environment: 'dev',
+    });
+
+    expect(status.json()).toEqual({ service: 'shop', environments: [] });
+    expect(deploy.statusCode).toBe(404);
+    expect(deploy.json().detail).toMatch(/^shop has no releases yet/);
+  });
+
+  it('deploys the latest release by hand, 202 at once, and shows every environment', async () => {
+    const run = await f.pipeline.finished(
+      await f.pipeline.submit(f.pipeline.push({ 'CHANGES.md': 'one\n' })),
+    );
+    expect(run.status, run.reason).toBe('succeeded');
+
+    const response = await call('POST', '/api/services/shop/deployments', developer, {
+      environment: 'staging',
+    });
+    const accepted = response.json<{ deployment: DeploymentView }>().deployment;
+    const done = await finished(accepted.id);
+    const status = (
+      await call('GET', '/api/services/shop/status', viewer)
+    ).json<ServiceStatusView>();
+
+    expect(response.statusCode).toBe(202);
+    expect(accepted).toMatchObject({
+      service: 'shop',
+      environment: 'staging',
+      releaseNumber: 1,
+      status: 'pending',
+      strategy: { kind: 'blue-green', testListener: false },
+      trigger: { type: 'manual', actor: 'dave' },
+      url: `/api/deployments/${accepted.id}`,
+    });
+    expect(accepted).not.toHaveProperty('target');
+    expect(done).toMatchObject({ status: 'succeeded', servingReleaseId: accepted.releaseId });
+    expect(done.steps).toContain('shift 100% of production to the new release');
+    expect(status.environments.map((e) => [e.environment, e.servingRelease, e.listeners])).toEqual([
+      [
+        'dev',
+        { id: accepted.releaseId, number: 1 },
+        { production: ports['dev'], test: ports['dev-test'] },
+      ],
+      ['staging', { id: accepted.releaseId, number: 1 }, { production: ports['staging'] }],
+    ]);
+    expect(status.environments[1]?.latest.timeline.at(-1)).toMatchObject({
+      type: 'deployment.finished',
+      data: { to: 'succeeded' },
+    });
+    const answer = await fetch(`http://127.0.0.1:${ports['staging']}/health`);
+    expect(await answer.json()).toEqual({ status: 'ok', version: accepted.releaseId });
+  });
+
+  it('shows one environment, and one deployment, to a viewer', async () => {
+    const status = await call('GET', '/api/services/shop/status?environment=dev', viewer);
+    const [dev] = status.json<ServiceStatusView>().environments;
+    const deployment = await call('GET', `/api/deployments/${dev?.latest.id ?? ''}`, viewer);
+
+    expect(status.json<ServiceStatusView>().environments.map((e) => e.environment)).toEqual([
+      'dev',
+    ]);
+    expect(dev?.latest.trigger).toMatchObject({ type: 'pipeline', detail: 'run shop #1' });
+    expect(deployment.json()).toEqual({ deployment: dev?.latest });
+  });
+
+  it.each([
+    ['a viewer', () => viewer, { environment: 'dev' }, 403, /needs the developer role/],
+    ['a bad environment name', () => developer, { environment: 'Dev!' }, 400, /environment/],
+    ['an unknown field', () => developer, { environment: 'dev', force: true }, 400, /force/],
+    [
+      'an unknown release',
+      () => developer,
+      { environment: 'dev', release: 'shop#9' },
+      404,
+      /release shop#9 not found/,
+    ],
+    [
+      'the release that serves',
+      () => developer,
+      { environment: 'dev', release: 'shop#1' },
+      409,
+      /already serves shop in dev/,
+    ],
+    [
+      'an environment phoenix.yml lacks',
+      () => developer,
+      { environment: 'prod' },
+      404,
+      /shop has no environment prod/,
+    ],
+  ])('refuses %s', async (_name, token, payload, code, detail) => {
+    const response = await call('POST', '/api/services/shop/deployments', token(), payload);
+
+    expect(response.statusCode).toBe(code);
+    expect(JSON.stringify(response.json())).toMatch(detail);
+  });
+
+  it('refuses an environment without listeners, naming phoenix.yml’s line and key', async () => {
+    const response = await call('POST', '/api/services/shop/deployments', developer, {
+      environment: 'qa',
+    });
+
+    expect(response.statusCode).toBe(400);
+    expect(response.json().errors).toEqual([
+      {
+        location: 'phoenix.yml:13:5',
+        field: 'environments[2].listeners',
+        message: expect.stringMatching(/^qa has no listeners, so it cannot be deployed/),
+      },
+    ]);
+  });
+
+  it('answers 404 for a deployment that does not exist, 400 for what is not a deployment id', async () => {
+    const missing = await call('GET', '/api/deployments/dep_0000000000000000', viewer);
+    const malformed = await call('GET', '/api/deployments/nope', viewer);
+
+    expect(missing.statusCode).toBe(404);
+    expect(malformed.statusCode).toBe(400);
+  });
+});

@@ -1,0 +1,126 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { ENVIRONMENT_NAME_PATTERN } from '../config/phoenix-schema.js';
+import type { EnvironmentStatusView } from '../deploy/deployment-view.js';
+import { environmentStatus, type EnvironmentStatus } from '../deploy/environment-status.js';
+import type { Release } from '../release/release.js';
+import { ConflictError, NotFoundError } from '../shared/errors.js';
+import type { Store } from '../store/store.js';
+import { principalOf } from './auth.js';
+import { deploymentView } from './deployment-views.js';
+import { findRelease } from './release-routes.js';
+import { parseInput } from './request-input.js';
+import type { RouteContext } from './route-context.js';
+import type { ServerDeps } from './server-deps.js';
+import { nameParams } from './service-routes.js';
+
+const environmentName = z
+  .string()
+  .regex(ENVIRONMENT_NAME_PATTERN, 'is an environment name such as dev');
+
+const deployBody = z
+  .object({
+    environment: environmentName,
+    /** A release id or `service#number`; the service's latest release when absent. */
+    release: z
+      .string()
+      .regex(
+        /^(?:rel_[0-9a-z]{1,40}|[a-z][a-z0-9-]{0,62}#[1-9]\d{0,9})$/,
+        'is a release id (rel_...) or service#number',
+      )
+      .optional(),
+  })
+  .strict();
+
+const statusQuery = z.object({ environment: environmentName.optional() }).strict();
+
+const deploymentParams = z.object({
+  id: z.string().regex(/^dep_[0-9a-z]{1,40}$/, 'is a deployment id (dep_...)'),
+});
+
+/**
+ * Deployments: started by hand (`phoenix deploy`), the state of a service's environments
+ * (`phoenix status`), one deployment with its timeline. Pipeline runs start deployments too,
+ * through their deploy stage; both go through the same EnvironmentDeployer.
+ */
+export function registerDeploymentRoutes(app: FastifyInstance, context: RouteContext): void {
+  const { store } = context.deps;
+
+  app.post(
+    '/api/services/:name/deployments',
+    { config: { access: 'developer' } },
+    async (request, reply) => {
+      const { name } = parseInput(nameParams, request.params, 'path');
+      const body = parseInput(deployBody, request.body ?? {}, 'body');
+      store.services.get(name);
+      const release = releaseToDeploy(store, name, body.release);
+      const deployment = await deployerOf(context.deps).deployRelease({
+        releaseId: release.id,
+        environment: body.environment,
+        trigger: { type: 'manual', actor: principalOf(request).name },
+      });
+      void reply.code(202);
+      return { deployment: deploymentView(deployment) };
+    },
+  );
+
+  app.get('/api/services/:name/status', { config: { access: 'viewer' } }, async (request) => {
+    const { name } = parseInput(nameParams, request.params, 'path');
+    const { environment } = parseInput(statusQuery, request.query, 'query');
+    store.services.get(name);
+    return {
+      service: name,
+      environments: environmentStatus(store.deployments, name, environment).map((status) =>
+        statusView(context.deps, status),
+      ),
+    };
+  });
+
+  app.get('/api/deployments/:id', { config: { access: 'viewer' } }, async (request) => {
+    const { id } = parseInput(deploymentParams, request.params, 'path');
+    return { deployment: deploymentView(store.deployments.get(id)) };
+  });
+}
+
+function releaseToDeploy(store: Store, service: string, reference: string | undefined): Release {
+  const release =
+    reference === undefined ? store.releases.latest(service) : findRelease(store, reference);
+  if (release === undefined) {
+    throw new NotFoundError(
+      `${service} has no releases yet: a successful run makes one (phoenix.yml release, buildspec artifacts)`,
+    );
+  }
+  if (release.service !== service) {
+    throw new ConflictError(`release ${release.id} belongs to ${release.service}, not ${service}`);
+  }
+  return release;
+}
+
+function deployerOf(deps: ServerDeps): NonNullable<ServerDeps['deployer']> {
+  if (deps.deployer === undefined) {
+    throw new ConflictError('this Phoenix server runs no deployment controller');
+  }
+  return deps.deployer;
+}
+
+function statusView(deps: ServerDeps, status: EnvironmentStatus): EnvironmentStatusView {
+  const { servingReleaseId, latest } = status;
+  const listeners = deps.listeners?.ports(latest.service, status.environment);
+  return {
+    environment: status.environment,
+    ...(servingReleaseId === undefined
+      ? {}
+      : { servingRelease: { id: servingReleaseId, ...numberOf(deps.store, servingReleaseId) } }),
+    ...(listeners === undefined ? {} : { listeners }),
+    latest: deploymentView(latest),
+  };
+}
+
+function numberOf(store: Store, releaseId: string): { number?: number } {
+  try {
+    return { number: store.releases.get(releaseId).number };
+  } catch (error) {
+    if (error instanceof NotFoundError) return {};
+    throw error;
+  }
+}

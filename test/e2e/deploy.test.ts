@@ -1,0 +1,296 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { Agent } from 'node:http';
+import { join } from 'node:path';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { send } from '../../src/router/testing/router-harness.js';
+import { freePort } from '../../src/router/testing/upstream.js';
+import { stopInstances } from '../support/deploy-fixture.js';
+import { git, gitRepo, tempDir } from '../support/git-fixture.js';
+import { RouterProcess } from '../support/router-process.js';
+import { CLI, readEvents, ServerProcess } from '../support/server-process.js';
+
+const TOKEN = 'phx_test-admin-token-0123456789abcdef';
+
+/** The app: GET / answers the version it was built with; /health answers 200. */
+const SERVER_MJS = `import { createServer } from 'node:http';
+import { readFileSync } from 'node:fs';
+const version = readFileSync(new URL('./version.txt', import.meta.url), 'utf8').trim();
+const server = createServer((request, response) => {
+  response.writeHead(200, { 'content-type': 'text/plain' });
+  response.end(request.url === '/health' ? 'ok' : version);
+});
+server.listen(Number(process.env.PORT), '127.0.0.1');
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
+`;
+
+const BUILDSPEC = `version: 0.2
+phases:
+  build:
+    commands:
+      - mkdir -p dist && cp server.mjs version.txt dist/
+artifacts:
+  base-directory: dist
+  files:
+    - '**/*'
+`;
+
+interface RunView {
+  id: string;
+  status: string;
+  reason?: string;
+  stages: { name: string; status: string; reason?: string; output?: Record<string, unknown> }[];
+}
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Requests sent back to back through a listener until stopped, on a kept-alive connection
+ * and on fresh ones: every answer that is not a 2xx, and every socket error, is counted.
+ */
+class Traffic {
+  readonly bodies: string[] = [];
+  readonly failures: string[] = [];
+  private running = true;
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  private readonly loops: Promise<void>[];
+
+  constructor(url: string) {
+    this.loops = [this.loop(url, this.agent), this.loop(url, undefined)];
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.loops);
+    this.agent.destroy();
+  }
+
+  private async loop(url: string, agent: Agent | undefined): Promise<void> {
+    while (this.running) {
+      try {
+        const reply = await send(url, agent === undefined ? {} : { agent });
+        if (reply.status >= 200 && reply.status < 300) this.bodies.push(reply.body);
+        else this.failures.push(`status ${reply.status}: ${reply.body}`);
+      } catch (error) {
+        this.failures.push(error instanceof Error ? error.message : String(error));
+      }
+    }
+  }
+}
+
+describe('phoenix router and phoenix server: a push becomes a release that serves', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let home: string;
+  let env: Record<string, string>;
+  let routers: RouterProcess[];
+  let servers: ServerProcess[];
+  let ports: { admin: number; production: number; test: number };
+
+  beforeAll(() => {
+    if (!existsSync(CLI))
+      throw new Error(`${CLI} is missing: run npm run build first (npm test does)`);
+  });
+
+  beforeEach(async () => {
+    dir = tempDir('phoenix-deploy-e2e-');
+    home = join(dir.path, 'home');
+    ports = { admin: await freePort(), production: await freePort(), test: await freePort() };
+    env = {
+      PHOENIX_HOME: home,
+      PHOENIX_ADMIN_TOKEN: TOKEN,
+      PHOENIX_ROUTER_URL: `http://127.0.0.1:${ports.admin}`,
+    };
+    routers = [];
+    servers = [];
+  });
+
+  afterEach(async () => {
+    for (const server of servers) await server.stop('SIGTERM');
+    // Instances outlive the server by design: stop what its runtime recorded.
+    await stopInstances(join(home, 'runtime'));
+    for (const router of routers) await router.stop('SIGTERM');
+    dir.remove();
+  });
+
+  async function startRouter(): Promise<RouterProcess> {
+    const router = new RouterProcess(env, ports.admin);
+    routers.push(router);
+    await router.url;
+    return router;
+  }
+
+  async function startServer(): Promise<string> {
+    const server = new ServerProcess(env);
+    servers.push(server);
+    return server.url;
+  }
+
+  async function api<T>(base: string, path: string, init: RequestInit = {}): Promise<T> {
+    const response = await fetch(`${base}${path}`, {
+      ...init,
+      headers: {
+        authorization: `Bearer ${TOKEN}`,
+        'content-type': 'application/json',
+        ...init.headers,
+      },
+    });
+    if (!response.ok)
+      throw new Error(
+        `${init.method ?? 'GET'} ${path}: ${response.status} ${await response.text()}`,
+      );
+    return (await response.json()) as T;
+  }
+
+  function phoenix(base: string, args: readonly string[]): Promise<CliResult> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [CLI, ...args], {
+        env: {
+          PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+          HOME: dir.path,
+          PHOENIX_HOME: join(dir.path, 'cli-home'),
+          PHOENIX_URL: base,
+          PHOENIX_TOKEN: TOKEN,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  function phoenixYml(strategy: string): string {
+    return [
+      'service: web',
+      'build: { retries: 0 }',
+      'release:',
+      '  start: node server.mjs',
+      '  instances: 2',
+      '  health-check: { interval: 500ms, timeout: 400ms, healthy-threshold: 1 }',
+      'environments:',
+      '  - name: dev',
+      `    listeners: { production: ${ports.production}, test: ${ports.test} }`,
+      `    strategy: ${strategy}`,
+      '',
+    ].join('\n');
+  }
+
+  /** Creates the hosted repository `web` and returns a way to push versions of the app. */
+  async function repository(base: string): Promise<(version: string, strategy: string) => void> {
+    const { pushUrl } = await api<{ pushUrl: string }>(base, '/api/repos', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'web' }),
+    });
+    const work = join(dir.path, 'work');
+    const url = pushUrl.replace('http://', `http://phoenix:${TOKEN}@`);
+    gitRepo(work, { 'server.mjs': SERVER_MJS, 'buildspec.yml': BUILDSPEC });
+    return (version, strategy) => {
+      gitRepo(work, { 'version.txt': `${version}\n`, 'phoenix.yml': phoenixYml(strategy) });
+      git(work, 'push', '-q', url, 'main');
+    };
+  }
+
+  /** The newest run of `web`, once its event stream has ended. */
+  async function runToEnd(base: string, previous?: string): Promise<RunView> {
+    const [run] = (await api<{ runs: RunView[] }>(base, '/api/runs?service=web&limit=1')).runs;
+    if (run === undefined || run.id === previous) throw new Error('the push started no run');
+    await readEvents(`${base}/api/runs/${run.id}/events`, TOKEN, (e) => e.event === 'end');
+    return (await api<{ run: RunView }>(base, `/api/runs/${run.id}`)).run;
+  }
+
+  it('deploys every push with no failed request, blue/green and by hand, and shows it', async () => {
+    const router = await startRouter();
+    const base = await startServer();
+    const push = await repository(base);
+    const production = `http://127.0.0.1:${ports.production}`;
+
+    push('v1', 'all-at-once');
+    const first = await runToEnd(base);
+    const v1 = await send(production);
+    const traffic = new Traffic(production);
+    push('v2', '{ type: blue-green, bake: 1s }');
+    const second = await runToEnd(base, first.id);
+    const v2 = await send(production);
+    const back = await phoenix(base, ['deploy', 'web', '--env', 'dev', '--release', 'web#1', '-f']);
+    await traffic.stop();
+    const status = await phoenix(base, ['status', 'web']);
+
+    expect(router.output).toContain('No listeners yet');
+    expect(first.status, first.reason).toBe('succeeded');
+    expect(first.stages.map((s) => `${s.name}:${s.status}`)).toEqual([
+      'source:succeeded',
+      'build:succeeded',
+      'release:succeeded',
+      'deploy:dev:succeeded',
+    ]);
+    expect(v1).toMatchObject({ status: 200, body: 'v1' });
+    expect(second.status, second.reason).toBe('succeeded');
+    expect(second.stages[3]?.output).toMatchObject({ status: 'succeeded' });
+    expect(v2).toMatchObject({ status: 200, body: 'v2' });
+    expect(back.code, back.stderr).toBe(0);
+    expect(back.stdout).toMatch(/^Deploying web release #1 \(rel_\w+\) to dev, all-at-once: dep_/);
+    expect(back.stdout).toMatch(/Deployment dep_\w+ succeeded\n$/);
+    expect(traffic.failures).toEqual([]);
+    expect(traffic.bodies.length).toBeGreaterThan(100);
+    expect(new Set(traffic.bodies)).toEqual(new Set(['v1', 'v2']));
+    expect(traffic.bodies.indexOf('v2')).toBeGreaterThan(0);
+    expect(traffic.bodies.at(-1)).toBe('v1');
+    expect(status.code, status.stderr).toBe(0);
+    const lines = status.stdout.split('\n');
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^web dev {2}serving release #1 \\(rel_\\w+\\) {2}production :${ports.production}, test :${ports.test}$`,
+      ),
+    );
+    expect(lines[1]).toMatch(
+      /^ {2}latest {2}dep_\w+ {2}release #1, all-at-once: succeeded {2}\(manual by /,
+    );
+    expect(status.stdout).toMatch(/\d\d:\d\d:\d\d\.\d{3} {2}shifting: shift 100% of production/);
+  });
+
+  it('keeps serving through a router restart, and restores its listeners', async () => {
+    const router = await startRouter();
+    const base = await startServer();
+    const push = await repository(base);
+    push('v1', 'all-at-once');
+    const run = await runToEnd(base);
+
+    await router.stop('SIGTERM');
+    const restarted = await startRouter();
+    const answer = await send(`http://127.0.0.1:${ports.production}`);
+
+    expect(run.status, run.reason).toBe('succeeded');
+    expect(restarted.output).toMatch(
+      new RegExp(
+        `Restored 2 listeners:\\n {2}web-dev {2}:${ports.production} {2}→ web-dev-1 100%\\n`,
+      ),
+    );
+    expect(answer).toMatchObject({ status: 200, body: 'v1' });
+  });
+
+  it('runs without a router, and says to start one when something is to be deployed', async () => {
+    const base = await startServer();
+    const push = await repository(base);
+
+    push('v1', 'all-at-once');
+    const run = await runToEnd(base);
+    const deploy = await phoenix(base, ['deploy', 'web', '--env', 'dev']);
+
+    expect(run.status).toBe('failed');
+    expect(run.stages.map((s) => `${s.name}:${s.status}`)).toEqual([
+      'source:succeeded',
+      'build:succeeded',
+      'release:succeeded',
+      'deploy:dev:failed',
+    ]);
+    const reason = `router not reachable at http://127.0.0.1:${ports.admin}: start \`phoenix router\` (ECONNREFUSED)`;
+    expect(run.reason).toBe(`deploy:dev failed: ${reason}`);
+    expect(deploy).toMatchObject({ code: 1, stderr: `phoenix: Bad Gateway: ${reason}\n` });
+  });
+});

@@ -1,0 +1,123 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createDeployments, type Deployments } from '../../src/main.js';
+import { RepositoryConfigSource } from '../../src/pipeline/repository-config.js';
+import { adminTokenPath, ensureAdminToken, routerDirectory } from '../../src/router/admin-token.js';
+import { startRouter, type RunningRouter } from '../../src/router/router.js';
+import { LocalRuntime } from '../../src/runtime/local/local-runtime.js';
+import { systemClock } from '../../src/shared/clock.js';
+import { silentLogger } from '../../src/shared/logger.js';
+import { repositoryPath } from '../../src/source/hosted-repository.js';
+import { PipelineFixture } from './pipeline-fixture.js';
+
+const SHOP = fileURLToPath(new URL('../../examples/shop', import.meta.url));
+
+/** The example shop's committed files (sources, tests, scripts, buildspec), by path. */
+export function shopFiles(): Record<string, string> {
+  const files: Record<string, string> = {};
+  const walk = (directory: string): void => {
+    for (const name of readdirSync(directory)) {
+      if (['node_modules', 'dist', 'reports'].includes(name)) continue;
+      const path = join(directory, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else files[relative(SHOP, path)] = readFileSync(path, 'utf8');
+    }
+  };
+  walk(SHOP);
+  return files;
+}
+
+/**
+ * A PipelineFixture whose runs also deploy, wired as `phoenix server` wires it
+ * (createDeployments): the real local runtime under the fixture's PHOENIX_HOME, and the real
+ * router started in-process (admin API on a free loopback port, the admin token from
+ * PHOENIX_HOME/router/admin-token). `close` stops every instance the runtime recorded, then
+ * the router, then the pipeline.
+ */
+export class DeployFixture {
+  private routerRunning = true;
+
+  private constructor(
+    readonly pipeline: PipelineFixture,
+    readonly router: RunningRouter,
+    public deployments: Deployments,
+  ) {}
+
+  static async start(): Promise<DeployFixture> {
+    const pipeline = new PipelineFixture();
+    const router = await startRouter({
+      stateDirectory: routerDirectory(pipeline.home),
+      adminPort: 0,
+      adminToken: await ensureAdminToken(adminTokenPath(pipeline.home)),
+      logger: silentLogger(),
+      processMetrics: false,
+    });
+    const fixture = new DeployFixture(pipeline, router, await wire(pipeline, router.adminUrl));
+    pipeline.orchestrator = pipeline.createOrchestrator({
+      deploy: fixture.deployments.stageRunner,
+    });
+    return fixture;
+  }
+
+  /**
+   * The control plane stops (runs and deployments stay as recorded, instances keep running)
+   * and starts again on the same PHOENIX_HOME, recovering in the server's order.
+   */
+  async restart(): Promise<void> {
+    await this.stopControlPlane();
+    this.deployments = await wire(this.pipeline, this.router.adminUrl);
+    this.pipeline.orchestrator = this.pipeline.createOrchestrator({
+      deploy: this.deployments.stageRunner,
+    });
+    await this.deployments.runtime.adopt();
+    await this.deployments.controller.recover();
+    await this.pipeline.orchestrator.recover();
+  }
+
+  /** As if `phoenix router` stopped: its listeners close. */
+  async stopRouter(): Promise<void> {
+    if (!this.routerRunning) return;
+    this.routerRunning = false;
+    await this.router.close({ graceMs: 0 });
+  }
+
+  async close(): Promise<void> {
+    await this.stopControlPlane();
+    await stopInstances(join(this.pipeline.home, 'runtime'));
+    await this.stopRouter();
+    await this.pipeline.close();
+  }
+
+  private async stopControlPlane(): Promise<void> {
+    await this.pipeline.orchestrator.stop();
+    await this.deployments.controller.stop();
+    await this.deployments.runtime.close();
+  }
+}
+
+function wire(pipeline: PipelineFixture, routerUrl: string): Promise<Deployments> {
+  return createDeployments({
+    phoenix: { home: pipeline.home, logger: silentLogger(), routerUrl, runtime: 'local' },
+    store: pipeline.store,
+    clock: systemClock(),
+    configs: new RepositoryConfigSource((service) =>
+      repositoryPath(pipeline.repositories, service),
+    ),
+  });
+}
+
+/** Stops every instance recorded in a runtime state folder, as a runtime that adopts them all. */
+export async function stopInstances(stateDirectory: string): Promise<void> {
+  const sweeper = new LocalRuntime({
+    stateDirectory,
+    clock: systemClock(),
+    logger: silentLogger(),
+  });
+  await sweeper.adopt();
+  await sweeper.stop(
+    sweeper.list().map((instance) => instance.id),
+    { graceMs: 2_000 },
+  );
+  await sweeper.close();
+}
