@@ -406,6 +406,7 @@ describe('DeploymentController: recovery', () => {
     for (const pid of greenPids) if (pid !== undefined) process.kill(-pid, 'SIGKILL');
     await harness.restart();
     const second = harness.controller();
+    const since = harness.router.calls.length;
     await second.recover();
     const finished = await second.whenFinished(recorded.id);
 
@@ -418,5 +419,15 @@ describe('DeploymentController: recovery', () => {
     expect(harness.router.route(PRODUCTION)).toEqual([{ group: 'shop-dev-1', weight: 100 }]);
     expect(harness.router.route(TEST)).toEqual([{ group: 'shop-dev-1', weight: 100 }]);
     expect(await harness.serving()).toBe('v1');
+    const calls = harness.router.calls.slice(since);
+    const back = calls.findIndex((c) => c.op === 'applyWeights' && c.listener === PRODUCTION);
+    const drain = calls.findIndex((c) => c.op === 'drain' && c.group === 'shop-dev-2');
+    const remove = calls.findIndex((c) => c.op === 'removeTargetGroup' && c.group === 'shop-dev-2');
+    expect(back).toBeGreaterThanOrEqual(0);
+    expect(drain).toBeGreaterThan(back);
+    expect(remove).toBeGreaterThan(drain);
+    const events = finished.timeline.map((e) => e.type);
+    expect(events.indexOf('drained')).toBeGreaterThan(events.indexOf('rollback.started'));
+    expect(events.indexOf('instances.stopped')).toBeGreaterThan(events.indexOf('drained'));
   });
 });

@@ -21,8 +21,10 @@ export interface UndoResult {
 /**
  * Puts the environment back as it was before the deployment, as far as the deployment got
  * (the step it recorded): production and the test listener back to the previous release in
- * one change each, production first; then the new release leaves the router and stops.
- * Every call is a desired-state call, so this may run again after a restart or a failure.
+ * one change each, production first; then the new release is drained (requests already on
+ * it finish, up to the drain timeout), leaves the router and stops. Draining is best effort:
+ * a failed drain is logged and the instances stop all the same. Every call is a desired-state
+ * call, so this may run again after a restart or a failure.
  *
  * A first deployment has nothing to go back to: if production already routes to the new
  * release it keeps serving (a listener is never left without a target). A test listener
@@ -54,6 +56,7 @@ export async function undoDeployment(
     }
     if (movedTest && test !== undefined) await context.router.applyWeights(test.name, back);
   }
+  await drainGroup(context, deployment.id, group);
   if (previousGroup !== undefined || !movedTest) await removeGroup(context, group);
   const ids = context.runtime
     .list({
@@ -74,6 +77,21 @@ export async function undoDeployment(
   return deployment.previousReleaseId === undefined
     ? {}
     : { servingReleaseId: deployment.previousReleaseId };
+}
+
+async function drainGroup(
+  context: DeployContext,
+  deploymentId: string,
+  group: string,
+): Promise<void> {
+  try {
+    const result = await context.router.drain(group, 'all', context.drainTimeoutMs);
+    context.note(deploymentId, { type: 'drained', data: { group, ...result } });
+  } catch (error) {
+    // Never registered (the start failed) or removed before a restart: nothing to drain.
+    if (error instanceof NotFoundError) return;
+    context.logger.warn({ deploymentId, group, err: error }, 'rollback could not drain');
+  }
 }
 
 async function removeGroup(context: DeployContext, group: string): Promise<void> {

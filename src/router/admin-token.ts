@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { link, mkdir, open, readFile, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { PlatformError } from '../shared/errors.js';
 import { MIN_ADMIN_TOKEN_LENGTH } from './router.js';
 
@@ -16,27 +16,37 @@ export function adminTokenPath(home: string): string {
 
 /**
  * The admin token in `path`, created (32 random bytes, hex, mode 0600) by whichever of the
- * router and the control plane starts first. Creation is exclusive, so two processes
- * starting together agree on one token.
+ * router and the control plane starts first. The token is written and synced to a temp file
+ * in the same folder, then linked into place: `link` fails with EEXIST when another process
+ * got there first (its token is read instead), and a reader never sees a partial file.
  */
 export async function ensureAdminToken(path: string): Promise<string> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const folder = dirname(path);
+  await mkdir(folder, { recursive: true, mode: 0o700 });
   const token = randomBytes(32).toString('hex');
+  const temp = join(folder, `.${basename(path)}.${process.pid}.${randomBytes(8).toString('hex')}`);
   try {
-    const file = await open(path, 'wx', 0o600);
-    try {
-      await file.writeFile(`${token}\n`);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
+    await writeSynced(temp, `${token}\n`);
+    await link(temp, path);
     return token;
   } catch (error) {
     if (!(error instanceof Error && 'code' in error && error.code === 'EEXIST')) {
       throw new PlatformError(`cannot create the router admin token ${path}`, { cause: error });
     }
+  } finally {
+    await rm(temp, { force: true });
   }
   return readAdminToken(path);
+}
+
+async function writeSynced(path: string, text: string): Promise<void> {
+  const file = await open(path, 'wx', 0o600);
+  try {
+    await file.writeFile(text);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
 }
 
 async function readAdminToken(path: string): Promise<string> {

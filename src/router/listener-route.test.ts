@@ -126,6 +126,18 @@ describe('ListenerRoute', () => {
       weights: { blue: 100, green: 0 },
       expected: ['b1', 'b1'],
     },
+    {
+      case: 'no weighted target left: healthy targets of weight 0 groups take the requests',
+      scenario: { blue: { b1: 'healthy', b2: 'unhealthy' }, green: { g1: 'draining' } },
+      weights: { blue: 0, green: 100 },
+      expected: ['b1', 'b1'],
+    },
+    {
+      case: 'the weight 0 fallback never fails open nor picks draining targets',
+      scenario: { blue: { b1: 'unhealthy', b2: 'draining' }, green: { g1: 'draining' } },
+      weights: { blue: 0, green: 100 },
+      expected: ['-'],
+    },
   ])('$case', async ({ scenario, weights, expected }) => {
     const groups = await groupsFor(scenario);
     const route = new ListenerRoute(
@@ -148,5 +160,21 @@ describe('ListenerRoute', () => {
 
     expect([b1?.spec.id, b2?.spec.id]).toEqual(['b1', 'b2']);
     expect(b1 && b2 ? route.pick(new Set([b1, b2])) : 'missing').toBeUndefined();
+  });
+
+  it('retries a crashed lone green on healthy blue while blue has weight 0 during a bake', async () => {
+    const groups = await groupsFor({ blue: { b1: 'healthy' }, green: { g1: 'unhealthy' } });
+    const blue = groups.get('blue');
+    const green = groups.get('green');
+    if (blue === undefined || green === undefined) throw new Error('no group');
+    const route = new ListenerRoute([
+      { group: blue, weight: 0 },
+      { group: green, weight: 100 },
+    ]);
+
+    const first = route.pick();
+    const retry = first === undefined ? undefined : route.pick(new Set([first]));
+
+    expect([first?.spec.id, retry?.spec.id]).toEqual(['g1', 'b1']);
   });
 });

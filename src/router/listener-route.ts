@@ -11,8 +11,8 @@ export interface RouteEntry {
 /**
  * A listener's split, immutable once built: a weight change builds a new route and swaps
  * it in with one assignment, so every request sees either the old split or the new one,
- * never a moment without targets. Requests already under way finish on the route they
- * started with.
+ * never a moment without targets. A request already under way keeps its target; a retry
+ * picks from the route the listener has at that moment.
  *
  * Picking: smooth weighted round-robin over the groups that have a healthy target, then
  * round-robin inside the group. A group without one gets nothing; its share goes to the
@@ -20,7 +20,11 @@ export interface RouteEntry {
  * ALB does: it picks among the groups' non-draining targets whatever their health,
  * because health checks can all fail for reasons that do not stop the targets serving (a
  * shared dependency of /health, a too-short timeout), and a refused connection is retried
- * on the next target anyway. Draining targets are never picked.
+ * on the next target anyway. Only when no weighted group has any candidate left (every
+ * target draining, crashed and already tried, or excluded) does the listener fall back to
+ * the healthy, non-draining targets of the groups it still names with weight 0: blue during
+ * a blue/green bake keeps a request alive when a lone green instance crashes. A group that
+ * has left the split is never picked. Draining targets are never picked.
  */
 export class ListenerRoute {
   private readonly picker: WeightedPicker;
@@ -34,7 +38,9 @@ export class ListenerRoute {
 
   /** The target for the next request (or retry), never one in `exclude`. */
   pick(exclude?: ReadonlySet<Target>): Target | undefined {
-    return this.pickAmong(exclude, false) ?? this.pickAmong(exclude, true);
+    return (
+      this.pickAmong(exclude, false) ?? this.pickAmong(exclude, true) ?? this.pickStandby(exclude)
+    );
   }
 
   /** A healthy target of the named group, for the retry of a canary's 5xx on the stable group. */
@@ -51,5 +57,14 @@ export class ListenerRoute {
     const available = this.entries.map((entry) => entry.group.hasCandidate(exclude, failOpen));
     const index = this.picker.pick(available);
     return index === undefined ? undefined : this.entries[index]?.group.pick(exclude, failOpen);
+  }
+
+  /** A healthy target of a weight-0 group of the split, once no weighted group has one. */
+  private pickStandby(exclude: ReadonlySet<Target> | undefined): Target | undefined {
+    const available = this.entries.map(
+      (entry) => entry.weight <= 0 && entry.group.hasCandidate(exclude, false),
+    );
+    const index = this.picker.pickStandby(available);
+    return index === undefined ? undefined : this.entries[index]?.group.pick(exclude, false);
   }
 }

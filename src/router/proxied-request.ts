@@ -21,8 +21,11 @@ import type { Target } from './target.js';
 export interface ProxyContext {
   listener: string;
   listenerPort: number;
-  /** The route as it was when the request arrived; retries stay on it. */
-  route: ListenerRoute;
+  /**
+   * The listener's route now: every pick (the first and each retry) asks again, so a request
+   * under way while the weights swap is retried on the groups that have weight now.
+   */
+  route(): ListenerRoute;
   trustForwardedHeaders: boolean;
   replayLimitBytes: number;
   logger: Logger;
@@ -76,7 +79,7 @@ export class ProxiedRequest {
   }
 
   async run(): Promise<void> {
-    let target = this.context.route.pick();
+    let target = this.context.route().pick();
     if (target === undefined) {
       this.answer(503, `no target is available for listener ${this.context.listener}`);
       return;
@@ -180,7 +183,8 @@ export class ProxiedRequest {
 
   /** The stable group's target for a canary's 5xx, when the listener asks for that retry. */
   private serverErrorRetryTarget(response: IncomingMessage, target: Target): Target | undefined {
-    const policy = this.context.route.serverErrorRetry;
+    const route = this.context.route();
+    const policy = route.serverErrorRetry;
     const retry = retryAfterResponse({
       status: response.statusCode ?? 0,
       method: this.method,
@@ -190,7 +194,7 @@ export class ProxiedRequest {
       alreadyRetried: this.serverErrorRetried,
     });
     if (!retry || policy === undefined || this.clientGone) return undefined;
-    return this.context.route.pickInGroup(policy.to, this.tried);
+    return route.pickInGroup(policy.to, this.tried);
   }
 
   private discard(outcome: Extract<Outcome, { kind: 'response' }>, target: Target): void {
@@ -219,7 +223,7 @@ export class ProxiedRequest {
           bodyReplayable: this.body.replayable,
           resetRetries: this.resetRetries,
         });
-    const next = verdict === 'fail' ? undefined : this.context.route.pick(this.tried);
+    const next = verdict === 'fail' ? undefined : this.context.route().pick(this.tried);
     const log = {
       listener: this.context.listener,
       group: target.owner.name,

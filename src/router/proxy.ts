@@ -29,7 +29,7 @@ export interface ProxyListenerOptions {
 /**
  * One listener: an HTTP/1.1 server with keep-alive to clients, proxying every request and
  * upgrade along its current route. `route` is swapped whole by the data plane; a request
- * keeps the route it arrived on.
+ * that has to retry picks from the route of that moment, not the one it arrived on.
  */
 export class ProxyListener {
   route: ListenerRoute = new ListenerRoute([]);
@@ -125,7 +125,7 @@ export class ProxyListener {
     return {
       listener: this.options.name,
       listenerPort: this.options.port,
-      route: this.route,
+      route: () => this.route,
       trustForwardedHeaders: this.options.trustForwardedHeaders ?? false,
       replayLimitBytes: this.options.replayLimitBytes ?? DEFAULT_REPLAY_LIMIT_BYTES,
       logger: this.options.logger,

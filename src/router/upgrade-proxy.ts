@@ -46,7 +46,7 @@ export class ProxiedUpgrade {
   }
 
   start(): void {
-    const target = this.context.route.pick();
+    const target = this.context.route().pick();
     if (target === undefined) {
       this.refuse(503, `no target is available for listener ${this.context.listener}`);
       return;
@@ -134,7 +134,7 @@ export class ProxiedUpgrade {
     target.owner.counters.upstreamError();
     if (error.code === 'ECONNREFUSED') target.owner.reportRefused(target);
     const next =
-      connected || this.client.destroyed ? undefined : this.context.route.pick(this.tried);
+      connected || this.client.destroyed ? undefined : this.context.route().pick(this.tried);
     if (next !== undefined) {
       target.owner.counters.retry();
       this.attempt(next);

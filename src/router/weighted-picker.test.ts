@@ -58,6 +58,22 @@ describe('smooth weighted round-robin', () => {
     expect(new WeightedPicker([]).pick()).toBeUndefined();
   });
 
+  it.each([
+    { weights: [100, 0, 0], available: [true, true, true], expected: [1, 2, 1, 2] },
+    { weights: [100, 0, 0], available: [false, false, true], expected: [2, 2] },
+    { weights: [100, 0], available: [true, false], expected: [undefined] },
+    { weights: [50, 50], available: [true, true], expected: [undefined] },
+  ])(
+    'falls back round-robin on weight 0 candidates only: $weights with $available',
+    ({ weights, available, expected }) => {
+      const picker = new WeightedPicker(weights);
+
+      const picks = expected.map(() => picker.pickStandby(available));
+
+      expect(picks).toEqual(expected);
+    },
+  );
+
   it('is pure as a function: the state goes in and comes out', () => {
     const before = [0, 0];
 

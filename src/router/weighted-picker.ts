@@ -22,6 +22,7 @@ export function smoothWeightedPick(
 /** The picker's running state for one split. Not shared between splits: a new split starts afresh. */
 export class WeightedPicker {
   private readonly current: number[];
+  private standbyCursor = 0;
 
   constructor(private readonly weights: readonly number[]) {
     this.current = weights.map(() => 0);
@@ -30,6 +31,20 @@ export class WeightedPicker {
   /** The index of the next candidate, or undefined when none with weight is available. */
   pick(available?: readonly boolean[]): number | undefined {
     return step(this.current, this.weights, available);
+  }
+
+  /**
+   * The fallback when `pick` finds no candidate with weight: round-robin over the available
+   * candidates of weight 0 (groups still in the split, such as blue during a bake), or
+   * undefined when none is available. Weighted candidates are never chosen here.
+   */
+  pickStandby(available: readonly boolean[]): number | undefined {
+    const count = this.weights.length;
+    for (let tries = 0; tries < count; tries++) {
+      const index = this.standbyCursor++ % count;
+      if ((this.weights[index] ?? 0) <= 0 && available[index] === true) return index;
+    }
+    return undefined;
   }
 }
 
