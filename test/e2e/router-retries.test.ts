@@ -134,6 +134,26 @@ describe('router retries and streaming edge cases', () => {
     expect(await harness.client.counters('blue')).toMatchObject({ status2xx: 22 });
   });
 
+  it('retries a request caught by a weight swap on the group that has the weight now', async () => {
+    const url = await harness.listener('web');
+    await harness.group('blue', [await harness.upstream('blue', bodyHash)]);
+    await harness.group('green', [
+      await harness.upstream('green', (req) => {
+        req.resume();
+        // The weights move while this request is on green, which then fails it.
+        void harness.client
+          .applyWeights('web', [{ group: 'blue', weight: 100 }])
+          .then(() => req.socket.destroy());
+      }),
+    ]);
+    await harness.client.applyWeights('web', [{ group: 'green', weight: 100 }]);
+
+    const reply = await send(url, { path: '/items/1' });
+
+    expect(reply).toMatchObject({ status: 200, body: `blue:${sha('')}` });
+    expect(await harness.client.counters('green')).toMatchObject({ retries: 1 });
+  });
+
   it('frees the target when the client goes away mid-request', async () => {
     const url = await harness.listener('web');
     let arrived: () => void = () => undefined;
