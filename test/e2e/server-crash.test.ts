@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { findMarkedProcesses } from '../../src/build/process-reaper.js';
 import { git, gitRepo, tempDir } from '../support/git-fixture.js';
-import { CLI, readEvents, ServerProcess } from '../support/server-process.js';
+import { CLI, readEvents, reapBuildsUnder, ServerProcess } from '../support/server-process.js';
 
 const TOKEN = 'phx_test-admin-token-0123456789abcdef';
 
@@ -31,6 +31,7 @@ describe('a control plane killed with SIGKILL mid-build', () => {
 
   afterEach(async () => {
     for (const server of servers) await server.stop('SIGKILL');
+    await reapBuildsUnder(dir.path);
     dir.remove();
   });
 

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -79,4 +80,22 @@ export async function readEvents(
     if (!controller.signal.aborted) throw error;
   }
   return events;
+}
+
+/**
+ * Kills every build process whose workspace is below `root`: a test that fails before its
+ * control plane reaps them (after a SIGKILLed server, say) must not leave them running.
+ */
+export async function reapBuildsUnder(root: string): Promise<void> {
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const environ = await readFile(`/proc/${entry}/environ`, 'utf8');
+      if (environ.split('\0').some((line) => line.startsWith(`CODEBUILD_SRC_DIR=${root}`))) {
+        process.kill(Number(entry), 'SIGKILL');
+      }
+    } catch {
+      // Gone already, or not ours.
+    }
+  }
 }
