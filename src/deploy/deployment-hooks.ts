@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { allowedHostVariables } from '../shared/host-env.js';
 import {
   hookEnvironment,
   hookPlan,
@@ -13,18 +14,6 @@ import { runHook } from './hook-runner.js';
 import { loadReleaseAppspec, previousAppspec } from './release-appspec.js';
 import { APPSPEC_LIFECYCLE } from './strategies/plan.js';
 import { testTouched } from './strategies/step.js';
-
-/** Host variables a hook may see; Phoenix's own settings and secrets stay out. */
-export const HOOK_HOST_ALLOWLIST = [
-  'PATH',
-  'HOME',
-  'LANG',
-  'LC_ALL',
-  'LC_CTYPE',
-  'TZ',
-  'USER',
-  'LOGNAME',
-] as const;
 
 export function deploymentLogFile(logDirectory: string, deploymentId: string): string {
   return join(logDirectory, `${deploymentId}.log`);
@@ -103,11 +92,8 @@ function hookEnv(
   deployment: Deployment,
   hook: PlannedHook,
 ): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const name of HOOK_HOST_ALLOWLIST) {
-    const value = context.hostEnv[name];
-    if (value !== undefined) env[name] = value;
-  }
+  // The same host allowlist as builds and instances: Phoenix's settings and secrets stay out.
+  const env = allowedHostVariables(context.hostEnv);
   const test = context.listenersFor(deployment.service, deployment.environment).test;
   const testUrl =
     test !== undefined && testTouched(deployment.plan, deployment.step)
