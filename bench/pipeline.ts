@@ -6,7 +6,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { constants } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_BUILD_CONCURRENCY } from '../src/main.js';
 import { describeMachine, formatMachine, type Machine } from './lib/machine.js';
@@ -18,6 +17,7 @@ import { measureThroughputRounds, type ThroughputRow } from './lib/throughput-ro
 import { median, percentile, round } from './lib/stats.js';
 import { formatTable, type Cell } from './lib/table.js';
 import { withTempDirectory } from './lib/temp-directory.js';
+import { interruptController, runInterruptible } from './lib/interruptible.js';
 
 const DEFAULT_PUSHES = 50;
 const DEFAULT_RUNS = 60;
@@ -89,26 +89,12 @@ const STAGE_FIGURES: readonly Figure[] = [
   { label: 'whole run (created → finished)', key: 'runMs' },
 ];
 
-const controller = new AbortController();
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    process.exitCode = 128 + constants.signals[signal];
-    controller.abort(signal);
-  });
-}
-
-try {
-  await main(parseOptions());
-} catch (error) {
-  if (controller.signal.aborted) {
-    console.error(
-      `Interrupted (${String(controller.signal.reason)}): servers stopped, temp folder removed`,
-    );
-  } else {
-    console.error(error);
-    process.exitCode = 1;
-  }
-}
+const controller = interruptController();
+await runInterruptible(
+  controller,
+  () => main(parseOptions()),
+  'servers stopped, temp folder removed',
+);
 
 async function main(options: Options): Promise<void> {
   const { pushes, runs, rounds } = options;

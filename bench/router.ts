@@ -6,7 +6,6 @@
 //   npx tsx bench/router.ts [--rounds 3] [--seconds 10] [--warmup 2] [--connections 50]
 //     [--restarts 5] [--flips 20] [--kills 5] [--wrk-threads 1] [--profile auto|always|never]
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describeMachine } from './lib/machine.js';
@@ -24,6 +23,7 @@ import { withTempDirectory } from './lib/temp-directory.js';
 import { startThroughputFleet } from './lib/throughput-fleet.js';
 import { findWrk, WRK_INSTALL_HINT, writeWrkScript } from './lib/wrk.js';
 import { measureZeroDowntime } from './lib/weight-flips.js';
+import { interruptController, runInterruptible } from './lib/interruptible.js';
 
 const DEFAULTS = {
   rounds: 3,
@@ -52,26 +52,12 @@ interface Options {
   profile: ProfileMode;
 }
 
-const controller = new AbortController();
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    process.exitCode = 128 + constants.signals[signal];
-    controller.abort(signal);
-  });
-}
-
-try {
-  await main(parseOptions());
-} catch (error) {
-  if (controller.signal.aborted) {
-    console.error(
-      `Interrupted (${String(controller.signal.reason)}): processes stopped, temp folder removed`,
-    );
-  } else {
-    console.error(error);
-    process.exitCode = 1;
-  }
-}
+const controller = interruptController();
+await runInterruptible(
+  controller,
+  () => main(parseOptions()),
+  'processes stopped, temp folder removed',
+);
 
 async function main(options: Options): Promise<void> {
   const machine = describeMachine();

@@ -12,7 +12,6 @@
 // for looking into a failure after the temp folder is gone.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { targetGroupName } from '../src/deploy/target-group.js';
@@ -35,6 +34,7 @@ import { describeMachine } from './lib/machine.js';
 import { positiveInteger } from './lib/options.js';
 import { ensureCliBuilt } from './lib/phoenix-server.js';
 import { withTempDirectory } from './lib/temp-directory.js';
+import { interruptController, runInterruptible } from './lib/interruptible.js';
 
 const DEFAULTS = { deployments: 20, kills: 5, connections: 50, baseline: 10, bakeMs: 1_000 };
 const INSTANCES = 2;
@@ -60,26 +60,12 @@ interface Options {
   raw: string | undefined;
 }
 
-const controller = new AbortController();
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    process.exitCode = 128 + constants.signals[signal];
-    controller.abort(signal);
-  });
-}
-
-try {
-  await main(parseOptions());
-} catch (error) {
-  if (controller.signal.aborted) {
-    console.error(
-      `Interrupted (${String(controller.signal.reason)}): processes stopped, temp folder removed`,
-    );
-  } else {
-    console.error(error);
-    process.exitCode = 1;
-  }
-}
+const controller = interruptController();
+await runInterruptible(
+  controller,
+  () => main(parseOptions()),
+  'processes stopped, temp folder removed',
+);
 
 async function main(options: Options): Promise<void> {
   const machine = describeMachine();
