@@ -1,7 +1,7 @@
 import type { Clock } from '../shared/clock.js';
 import { cumulativeLatency, LATENCY_SLOTS, latencySlot } from './latency-histogram.js';
 import { RollingWindow, type WindowBucket, type WindowField } from './rolling-window.js';
-import type { RouterMetrics, StatusClass } from './router-metrics.js';
+import type { GroupSeries, RouterMetrics, StatusClass } from './router-metrics.js';
 import type { TargetGroupCounters } from './traffic-router.js';
 
 const STATUS_FIELDS: Record<StatusClass, WindowField | undefined> = {
@@ -40,13 +40,15 @@ export class GroupCounters {
   };
   private readonly latency = new Float64Array(LATENCY_SLOTS);
   private readonly rolling: RollingWindow;
+  private readonly series: GroupSeries;
 
   constructor(
     readonly group: string,
     clock: Clock,
-    private readonly metrics: RouterMetrics,
+    metrics: RouterMetrics,
   ) {
     this.rolling = new RollingWindow(clock);
+    this.series = metrics.forGroup(group);
   }
 
   response(status: number, latencyMs: number): void {
@@ -57,19 +59,19 @@ export class GroupCounters {
     if (field !== undefined) this.totals[field]++;
     this.latency[slot] = (this.latency[slot] ?? 0) + 1;
     this.rolling.addResponse(field, slot);
-    this.metrics.countResponse(this.group, statusClass, latencyMs);
+    this.series.countResponse(statusClass, latencyMs);
   }
 
   upstreamError(): void {
     this.totals.upstreamErrors++;
     this.rolling.add('upstreamErrors');
-    this.metrics.countUpstreamError(this.group);
+    this.series.countUpstreamError();
   }
 
   retry(): void {
     this.totals.retries++;
     this.rolling.add('retries');
-    this.metrics.countRetry(this.group);
+    this.series.countRetry();
   }
 
   /** Totals since the router started; `latencyMs` is cumulative and its +Inf count is `requests`. */

@@ -3,18 +3,22 @@ import {
   clientAddress,
   downstreamResponseHeaders,
   requestIdOf,
-  upstreamRequestHeaders,
+  upstreamRequest,
   type ForwardContext,
 } from './forward-headers.js';
 
 const CONTEXT: ForwardContext = {
   remoteAddress: '::ffff:192.0.2.7',
   listenerPort: 8080,
-  requestId: 'req-1',
+  newRequestId: () => 'req-1',
   trustForwarded: false,
   upgrade: false,
-  fallbackHost: '127.0.0.1:8080',
+  fallbackHost: () => '127.0.0.1:8080',
 };
+
+function upstreamRequestHeaders(raw: readonly string[], context: ForwardContext): string[] {
+  return upstreamRequest(raw, context).headers;
+}
 
 /** The raw list as name → values, lower-cased, for readable expectations. */
 function asMap(raw: readonly string[]): Record<string, string[]> {
@@ -117,13 +121,32 @@ describe('upstreamRequestHeaders', () => {
     expect(headers['x-forwarded-host']).toBeUndefined();
   });
 
-  it('keeps a chunked body framed and sets its own request id', () => {
-    const raw = ['Transfer-Encoding', 'chunked', 'X-Request-Id', 'client-id'];
+  it.each([
+    { case: 'no body', raw: ['Accept', '*/*'], body: 'none' },
+    { case: 'an empty sized body', raw: ['Content-Length', '0'], body: 'none' },
+    { case: 'a sized body', raw: ['Content-Length', '12'], body: 'sized' },
+    { case: 'a chunked body', raw: ['Transfer-Encoding', 'chunked'], body: 'chunked' },
+  ])('says how the body is framed: $case', ({ raw, body }) => {
+    const request = upstreamRequest(raw, CONTEXT);
 
-    const headers = asMap(upstreamRequestHeaders(raw, CONTEXT));
+    expect(request.body).toBe(body);
+    expect(asMap(request.headers)['transfer-encoding']).toBeUndefined();
+  });
 
-    expect(headers['transfer-encoding']).toEqual(['chunked']);
-    expect(headers['x-request-id']).toEqual(['req-1']);
+  it.each([
+    { case: 'a valid client id is passed on', raw: ['X-Request-Id', 'client-id'], id: 'client-id' },
+    { case: 'an unsafe one is replaced', raw: ['X-Request-Id', 'a b'], id: 'req-1' },
+    { case: 'none gets a new one', raw: [], id: 'req-1' },
+    {
+      case: 'the first valid one of several wins',
+      raw: ['X-Request-Id', 'bad id', 'X-Request-Id', 'second'],
+      id: 'second',
+    },
+  ])('keeps or makes the request id: $case', ({ raw, id }) => {
+    const request = upstreamRequest(raw, CONTEXT);
+
+    expect(request.requestId).toBe(id);
+    expect(asMap(request.headers)['x-request-id']).toEqual([id]);
   });
 
   it('keeps Connection: upgrade and Upgrade for an upgrade request', () => {

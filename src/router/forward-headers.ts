@@ -33,8 +33,8 @@ export interface ForwardContext {
   remoteAddress: string | undefined;
   /** The listener's port, for X-Forwarded-Port. */
   listenerPort: number;
-  /** X-Request-Id to send: the client's (see `requestIdOf`) or a new one. */
-  requestId: string;
+  /** A new X-Request-Id, for a request that brings none the router can pass on (see `requestIdOf`). */
+  newRequestId(): string;
   /**
    * Keep the client's X-Forwarded-For (appending to it), -Proto, -Host and -Port: only when
    * the router sits behind a proxy that sets them. Otherwise a client could forge them.
@@ -43,23 +43,39 @@ export interface ForwardContext {
   /** A WebSocket (or other) upgrade: Connection and Upgrade go through. */
   upgrade: boolean;
   /** Host to send when the client sent none (HTTP/1.0): the address it reached. */
-  fallbackHost: string;
+  fallbackHost(): string;
 }
 
-/** The headers to send upstream for a request that arrived with `raw`. */
-export function upstreamRequestHeaders(raw: readonly string[], context: ForwardContext): string[] {
+/**
+ * How the request's body is framed: none, a Content-Length, or chunked. The headers never
+ * carry Transfer-Encoding: whoever sends the request frames a body of unknown length itself.
+ */
+export type BodyFraming = 'none' | 'sized' | 'chunked';
+
+export interface UpstreamRequest {
+  headers: string[];
+  /** The client's X-Request-Id when it can be passed on, otherwise a new one. */
+  requestId: string;
+  body: BodyFraming;
+}
+
+/** The headers to send upstream for a request that arrived with `raw`, and what they say. */
+export function upstreamRequest(raw: readonly string[], context: ForwardContext): UpstreamRequest {
   const dropped = connectionTokens(raw);
   const out: string[] = [];
   const incoming = { for: [] as string[], proto: '', host: '', port: '', hostHeader: '' };
   let upgrade = '';
-  let chunked = false;
+  let body: BodyFraming = 'none';
+  let requestId: string | undefined;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i] ?? '';
     const value = raw[i + 1] ?? '';
     const lower = name.toLowerCase();
     if (lower === 'host') incoming.hostHeader = value;
     if (lower === 'upgrade') upgrade = value;
-    if (lower === 'transfer-encoding') chunked = true;
+    if (lower === 'transfer-encoding') body = 'chunked';
+    else if (lower === 'content-length' && body === 'none' && value !== '0') body = 'sized';
+    else if (lower === 'x-request-id') requestId ??= requestIdOf(value);
     if (lower === 'x-forwarded-for') incoming.for.push(value);
     else if (lower === 'x-forwarded-proto') incoming.proto ||= value;
     else if (lower === 'x-forwarded-host') incoming.host ||= value;
@@ -71,7 +87,7 @@ export function upstreamRequestHeaders(raw: readonly string[], context: ForwardC
     out.push(name, value);
   }
   // HTTP/1.1 upstreams may refuse a request without Host (Node does).
-  if (incoming.hostHeader === '') out.push('Host', context.fallbackHost);
+  if (incoming.hostHeader === '') out.push('Host', context.fallbackHost());
   const client = clientAddress(context.remoteAddress);
   const trusted = context.trustForwarded;
   const chain = trusted ? [...incoming.for, client].filter((part) => part !== '') : [client];
@@ -80,12 +96,10 @@ export function upstreamRequestHeaders(raw: readonly string[], context: ForwardC
   const host = (trusted && incoming.host) || incoming.hostHeader;
   if (host !== '') out.push('X-Forwarded-Host', host);
   out.push('X-Forwarded-Port', (trusted && incoming.port) || String(context.listenerPort));
-  out.push('X-Request-Id', context.requestId);
-  // A body of unknown length stays framed: re-chunked, whatever the method (Node only
-  // chunks POST-like methods by default, and an unframed body would smuggle a request).
-  if (chunked) out.push('Transfer-Encoding', 'chunked');
+  requestId ??= context.newRequestId();
+  out.push('X-Request-Id', requestId);
   if (context.upgrade && upgrade !== '') out.push('Connection', 'upgrade', 'Upgrade', upgrade);
-  return out;
+  return { headers: out, requestId, body };
 }
 
 /** The response headers to send to the client: hop-by-hop ones stay behind. */

@@ -28,12 +28,15 @@ export interface RouteEntry {
  */
 export class ListenerRoute {
   private readonly picker: WeightedPicker;
+  /** Which entries can take the request, rewritten by every pick (picks never overlap). */
+  private readonly available: boolean[];
 
   constructor(
     readonly entries: readonly RouteEntry[],
     readonly serverErrorRetry?: ServerErrorRetry,
   ) {
     this.picker = new WeightedPicker(entries.map((entry) => entry.weight));
+    this.available = entries.map(() => false);
   }
 
   /** The target for the next request (or retry), never one in `exclude`. */
@@ -54,7 +57,10 @@ export class ListenerRoute {
   ): Target | undefined {
     const only = this.entries.length === 1 ? this.entries[0] : undefined;
     if (only !== undefined) return only.weight > 0 ? only.group.pick(exclude, failOpen) : undefined;
-    const available = this.entries.map((entry) => entry.group.hasCandidate(exclude, failOpen));
+    const { available, entries } = this;
+    for (let i = 0; i < entries.length; i++) {
+      available[i] = entries[i]?.group.hasCandidate(exclude, failOpen) ?? false;
+    }
     const index = this.picker.pick(available);
     return index === undefined ? undefined : this.entries[index]?.group.pick(exclude, failOpen);
   }

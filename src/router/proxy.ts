@@ -37,8 +37,10 @@ export class ProxyListener {
   private readonly upgraded = new Set<Duplex>();
   private active = 0;
   private closing: (() => void) | undefined;
+  private readonly proxyContext: ProxyContext;
 
   constructor(private readonly options: ProxyListenerOptions) {
+    this.proxyContext = this.context();
     this.server = createServer({
       noDelay: true,
       // Uploads and streams may take as long as they take; idle clients are timed out below.
@@ -48,12 +50,17 @@ export class ProxyListener {
     this.server.keepAliveTimeout = CLIENT_KEEP_ALIVE_TIMEOUT_MS;
     this.server.on('request', (req, res) => {
       this.active++;
-      res.once('close', () => this.requestDone());
-      const request = new ProxiedRequest(req, res, this.context());
-      request.run().catch((error: unknown) => {
+      const request = new ProxiedRequest(req, res, this.proxyContext);
+      res.once('close', () => {
+        this.requestDone();
+        if (!res.writableFinished) request.clientClosed();
+      });
+      try {
+        request.start();
+      } catch (error) {
         options.logger.error({ listener: options.name, err: error }, 'proxying a request failed');
         res.destroy();
-      });
+      }
     });
     this.server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
       new ProxiedUpgrade(req, socket, head, {

@@ -7,8 +7,22 @@
 /** RFC 9110 9.2.2: repeating these has the same effect as sending them once. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
-/** Errors that mean the connection died under the request (before any response byte). */
-const RESETS = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+/**
+ * Errors that mean the connection died under the request (before any response byte).
+ * UND_ERR_SOCKET is undici's "other side closed": the upstream closed the connection.
+ */
+const RESETS = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET']);
+
+/**
+ * undici's refusals of a request it was asked to send (a header it cannot send, a body
+ * shorter or longer than its Content-Length): the client's request is at fault, and no
+ * other target would take it either.
+ */
+const REFUSED_BY_CLIENT = new Set([
+  'UND_ERR_INVALID_ARG',
+  'UND_ERR_NOT_SUPPORTED',
+  'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH',
+]);
 
 /**
  * Retries after resets per request: enough to step over a target that died with requests
@@ -18,6 +32,11 @@ export const MAX_RESET_RETRIES = 2;
 
 export function isIdempotent(method: string): boolean {
   return IDEMPOTENT.has(method);
+}
+
+/** Whether an attempt failed because the request itself cannot be sent as it is. */
+export function isRefusedByClient(code: string | undefined): boolean {
+  return code !== undefined && REFUSED_BY_CLIENT.has(code);
 }
 
 export interface AttemptFailure {

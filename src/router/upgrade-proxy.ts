@@ -3,11 +3,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
-import {
-  downstreamResponseHeaders,
-  requestIdOf,
-  upstreamRequestHeaders,
-} from './forward-headers.js';
+import { downstreamResponseHeaders, upstreamRequest } from './forward-headers.js';
 import type { ProxyContext } from './proxied-request.js';
 import type { Target } from './target.js';
 
@@ -33,14 +29,18 @@ export class ProxiedUpgrade {
     private readonly head: Buffer,
     private readonly context: UpgradeContext,
   ) {
-    this.headers = upstreamRequestHeaders(req.rawHeaders, {
+    const forwarded = upstreamRequest(req.rawHeaders, {
       remoteAddress: req.socket.remoteAddress,
       listenerPort: context.listenerPort,
-      fallbackHost: `${req.socket.localAddress ?? 'localhost'}:${context.listenerPort}`,
-      requestId: requestIdOf(req.headers['x-request-id']) ?? randomUUID(),
+      fallbackHost: () => `${req.socket.localAddress ?? 'localhost'}:${context.listenerPort}`,
+      newRequestId: randomUUID,
       trustForwarded: context.trustForwardedHeaders,
       upgrade: true,
     });
+    this.headers = forwarded.headers;
+    // A body of unknown length stays framed: re-chunked, whatever the method (Node only
+    // chunks POST-like methods by default, and an unframed body would smuggle a request).
+    if (forwarded.body === 'chunked') this.headers.push('Transfer-Encoding', 'chunked');
     // Until the pipes are set up, a client error must not crash the router.
     client.on('error', () => client.destroy());
   }

@@ -273,6 +273,44 @@ describe('the router proxying to real upstreams', () => {
     expect(after.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('passes the final answer on after informational ones (103 Early Hints)', async () => {
+    const url = await harness.listener('web');
+    const a = await harness.upstream('a', (_req, res) => {
+      res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+      res.writeHead(201, { 'content-type': 'text/plain' });
+      res.end('created');
+    });
+    await harness.group('blue', [a]);
+    await harness.client.applyWeights('web', [{ group: 'blue', weight: 100 }]);
+
+    const reply = await send(url, { path: '/things' });
+
+    expect(reply.status).toBe(201);
+    expect(reply.body).toBe('created');
+  });
+
+  it('answers 400 for a request it cannot forward as it is, and blames no target', async () => {
+    const url = await harness.listener('web');
+    const a = await harness.upstream('a');
+    await harness.group('blue', [a]);
+    await harness.client.applyWeights('web', [{ group: 'blue', weight: 100 }]);
+    const socket = connect(Number(new URL(url).port), '127.0.0.1');
+    await once(socket, 'connect');
+
+    socket.write('GET / HTTP/1.1\r\nHost: one.example\r\nHost: two.example\r\n\r\n');
+    const reply = await readUntil(socket, 'cannot be forwarded');
+    socket.destroy();
+
+    expect(reply).toMatch(/^HTTP\/1\.1 400 /);
+    expect(reply).toContain('the request cannot be forwarded: ');
+    expect(a.served).toBe(0);
+    expect(await harness.client.counters('blue')).toMatchObject({
+      upstreamErrors: 0,
+      retries: 0,
+      status4xx: 1,
+    });
+  });
+
   it('fails no request while weights flip under 200 concurrent keep-alive requests', async () => {
     const url = await harness.listener('web');
     const blue = await harness.upstream('blue');
