@@ -73,7 +73,9 @@ describe('router retries and streaming edge cases', () => {
     const reply = await send(url, { method: 'POST', body: 'order', path: '/orders' });
 
     expect(reply.status).toBe(502);
-    expect(reply.body).toMatch(/^the upstream failed: (ECONNRESET|the target closed the connection)/);
+    expect(reply.body).toMatch(
+      /^the upstream failed: (ECONNRESET|the target closed the connection)/,
+    );
     expect(await harness.client.counters('blue')).toMatchObject({ retries: 0, status5xx: 1 });
   });
 
