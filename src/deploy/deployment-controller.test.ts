@@ -245,6 +245,32 @@ describe('DeploymentController: blue/green', () => {
     );
   });
 
+  it('rides out a router that is unreachable during the bake: the step runs again, nothing rolls back', async () => {
+    const blue = await serveFirst();
+    const controller = harness.controller();
+    const green = harness.release('v2');
+    const recorded = await harness.deploy(controller, green, BLUE_GREEN);
+    await harness.until(recorded.id, (d) => d.status === 'baking');
+
+    harness.router.unreachable = true;
+    harness.clock.jump(BAKE_MS);
+    const waiting = await harness.until(recorded.id, (d) =>
+      d.timeline.some((e) => e.type === 'step.retry'),
+    );
+    harness.router.unreachable = false;
+    harness.clock.jump(500);
+    const finished = await controller.whenFinished(recorded.id);
+
+    expect(waiting.timeline.find((e) => e.type === 'step.retry')).toMatchObject({
+      reason: 'the router is not reachable: connect ECONNREFUSED',
+      data: { kind: 'bake', retryInMs: 500 },
+    });
+    expect(finished).toMatchObject({ status: 'succeeded', servingReleaseId: 'rel_2' });
+    expect(statuses(finished)).not.toContain('rolling-back');
+    expect(instancesOf(blue).map((i) => i.status)).toEqual(['stopped', 'stopped']);
+    expect(await harness.serving()).toBe('v2');
+  });
+
   it('fails a green that never gets healthy: blue keeps serving untouched and green stops', async () => {
     await serveFirst();
     const controller = harness.controller();
@@ -392,6 +418,70 @@ describe('DeploymentController: recovery', () => {
     expect(finished.timeline.map((e) => e.type)).toContain('deployment.recovered');
     expect(instancesOf(blue).map((i) => i.status)).toEqual(['stopped', 'stopped']);
     expect(harness.router.route(PRODUCTION)).toEqual([{ group: 'shop-dev-2', weight: 100 }]);
+  });
+
+  it('waits for a router that is not up yet before deciding, then finishes the bake', async () => {
+    await serveFirst();
+    const first = harness.controller();
+    const green = harness.release('v2');
+    const recorded = await harness.deploy(first, green, BLUE_GREEN);
+    await harness.until(recorded.id, (d) => d.status === 'baking');
+
+    await harness.crash(first);
+    await harness.restart();
+    harness.router.unreachable = true;
+    const second = harness.controller();
+    const report = await second.recover();
+    harness.router.unreachable = false;
+    harness.clock.jump(500);
+    const resumed = await harness.until(recorded.id, (d) =>
+      d.timeline.some((e) => e.type === 'deployment.recovered'),
+    );
+    harness.clock.jump(BAKE_MS);
+    const finished = await second.whenFinished(recorded.id);
+
+    expect(report.decisions).toEqual([
+      {
+        deploymentId: recorded.id,
+        decision: expect.objectContaining({
+          action: 'none',
+          why: expect.stringMatching(/router cannot be asked .* deciding once it answers/),
+        }),
+      },
+    ]);
+    expect(resumed.timeline.find((e) => e.type === 'deployment.recovered')).toMatchObject({
+      data: { action: 'resume' },
+    });
+    expect(finished).toMatchObject({ status: 'succeeded', servingReleaseId: 'rel_2' });
+  });
+
+  it('starts again the instances of a serving release that died while the control plane was down', async () => {
+    const blue = await serveFirst();
+    const [serving] = harness.store.deployments.serving();
+    const before = instancesOf(blue);
+    const first = harness.controller();
+
+    await harness.crash(first);
+    const killed = before[0];
+    if (killed?.pid !== undefined) process.kill(-killed.pid, 'SIGKILL');
+    await harness.restart();
+    const second = harness.controller();
+    await second.recover();
+    const restored = await harness.until(serving?.id ?? '', (d) =>
+      d.timeline.some((e) => e.type === 'instances.restored'),
+    );
+
+    const after = instancesOf(blue).filter((i) => i.status !== 'stopped');
+    const started = after.filter((i) => !before.some((b) => b.id === i.id)).map((i) => i.id);
+    expect(after.map((i) => i.status)).toEqual(['running', 'running']);
+    expect(started).toHaveLength(1);
+    expect(restored.timeline.find((e) => e.type === 'instances.restored')).toMatchObject({
+      data: { group: 'shop-dev-1', instances: started },
+    });
+    const registered = harness.router.targetsOf('shop-dev-1');
+    expect(registered.map((t) => t.port).sort()).toEqual(after.map((i) => i.port).sort());
+    expect(await answers(after[0]?.port ?? 0)).toBe(true);
+    expect(await harness.serving()).toBe('v1');
   });
 
   it('rolls back to blue when green died while the control plane was down', async () => {

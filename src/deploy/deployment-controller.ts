@@ -1,15 +1,23 @@
 import type { Runtime } from '../runtime/runtime.js';
 import type { TrafficRouter } from '../router/traffic-router.js';
 import type { Clock } from '../shared/clock.js';
-import { NotFoundError } from '../shared/errors.js';
+import { ExternalServiceError, NotFoundError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { DeployContext, EnvironmentListeners } from './deploy-context.js';
 import { isFinished, type Deployment } from './deployment.js';
 import { deploymentLogFile } from './deployment-hooks.js';
 import { prepareDeployment, type DeployInput } from './deployment-request.js';
-import { DeploymentRunner, errorMessage } from './deployment-runner.js';
+import { waitFor } from './clock-wait.js';
+import {
+  DeploymentRunner,
+  errorMessage,
+  ROLLBACK_RETRY_FIRST_MS,
+  ROLLBACK_RETRY_MAX_MS,
+  STEP_RETRY_LIMIT_MS,
+} from './deployment-runner.js';
 import { environmentStatus, type EnvironmentStatus } from './environment-status.js';
 import { systemAccounts, type LocalAccounts } from './local-accounts.js';
+import { StepExecutor } from './step-executor.js';
 import type { DeploymentChange, DeploymentStore, ReleaseSource } from './ports.js';
 import {
   decideRecovery,
@@ -63,6 +71,9 @@ export class DeploymentController {
   private readonly context: DeployContext;
   private readonly runner: DeploymentRunner;
   private readonly inFlight = new Map<string, InFlight>();
+  /** Serving releases whose instances are being brought back after a restart. */
+  private readonly restoring = new Map<string, InFlight>();
+  private readonly steps: StepExecutor;
   private readonly waiters = new Map<string, ((deployment: Deployment) => void)[]>();
   private stopped = false;
 
@@ -84,6 +95,7 @@ export class DeploymentController {
         this.changed(id);
       },
     };
+    this.steps = new StepExecutor(this.context);
     this.runner = new DeploymentRunner(this.context, {
       deployments: o.deployments,
       record: (id, change) => this.record(id, change),
@@ -134,16 +146,25 @@ export class DeploymentController {
     const decisions: RecoveryReport['decisions'] = [];
     for (const deployment of this.o.deployments.unfinished()) {
       if (this.inFlight.has(deployment.id)) continue;
-      const decision = decideRecovery(deployment, await this.observe(deployment));
+      const production = await this.observe(deployment);
+      if (production === 'unknown') {
+        // The router may be starting too: decide once it answers (or after the limit).
+        const decision: RecoveryDecision = {
+          action: 'none',
+          why: "the router cannot be asked for production's weights yet: deciding once it answers",
+        };
+        decisions.push({ deploymentId: deployment.id, decision });
+        this.launch(deployment.id, (signal) =>
+          this.recoverOnceRouterAnswers(deployment.id, signal),
+        );
+        continue;
+      }
+      const decision = decideRecovery(deployment, production);
       decisions.push({ deploymentId: deployment.id, decision });
-      this.o.logger.info({ deploymentId: deployment.id, ...decision }, 'deployment recovered');
-      this.context.note(deployment.id, {
-        type: 'deployment.recovered',
-        reason: decision.why,
-        data: { action: decision.action, status: deployment.status, step: deployment.step },
-      });
+      this.noteRecovery(deployment, decision);
       this.apply(deployment, decision);
     }
+    this.restoreServing();
     return { decisions };
   }
 
@@ -153,34 +174,117 @@ export class DeploymentController {
    */
   async stop(): Promise<void> {
     this.stopped = true;
-    const pending = [...this.inFlight.values()];
+    const pending = [...this.inFlight.values(), ...this.restoring.values()];
     for (const work of pending) work.abort.abort(new Error('the deployment controller stopped'));
     await Promise.all(pending.map((work) => work.done));
   }
 
+  private noteRecovery(deployment: Deployment, decision: RecoveryDecision): void {
+    this.o.logger.info({ deploymentId: deployment.id, ...decision }, 'deployment recovered');
+    this.context.note(deployment.id, {
+      type: 'deployment.recovered',
+      reason: decision.why,
+      data: { action: decision.action, status: deployment.status, step: deployment.step },
+    });
+  }
+
   private apply(deployment: Deployment, decision: RecoveryDecision): void {
-    const { id } = deployment;
+    const work = this.workFor(deployment.id, decision);
+    if (work !== undefined) this.launch(deployment.id, work);
+  }
+
+  /** What carries out a recovery decision; undefined when there is nothing to run. */
+  private workFor(
+    id: string,
+    decision: RecoveryDecision,
+  ): ((signal: AbortSignal) => Promise<void>) | undefined {
     switch (decision.action) {
       case 'resume':
-        this.launch(id, (signal) => this.runner.execute(id, decision.from, signal));
-        return;
+        return (signal) => this.runner.execute(id, decision.from, signal);
       case 'roll-back':
-        this.launch(id, (signal) =>
-          this.runner.rollBack(id, `${decision.why}; rolled back after a restart`, signal),
-        );
-        return;
+        return (signal) =>
+          this.runner.rollBack(id, `${decision.why}; rolled back after a restart`, signal);
       case 'finish-rollback':
-        this.launch(id, (signal) => this.runner.undo(id, signal));
-        return;
+        return (signal) => this.runner.undo(id, signal);
       case 'fail':
         this.finish(id, {
           status: 'failed',
           reason: decision.why,
           event: { type: 'deployment.finished', reason: decision.why },
         });
-        return;
+        return undefined;
       case 'none':
+        return undefined;
+    }
+  }
+
+  /**
+   * Asks the router for production's weights again, waiting 0.5 s, 1 s, 2 s... for up to
+   * STEP_RETRY_LIMIT_MS, then decides with what it learnt (still unknown: see decideRecovery).
+   */
+  private async recoverOnceRouterAnswers(id: string, signal: AbortSignal): Promise<void> {
+    const { clock } = this.context;
+    const since = clock.now();
+    let delay = ROLLBACK_RETRY_FIRST_MS;
+    let production: ObservedProduction = 'unknown';
+    while (production === 'unknown' && clock.now() - since + delay <= STEP_RETRY_LIMIT_MS) {
+      await waitFor(clock, delay, signal);
+      delay = Math.min(delay * 2, ROLLBACK_RETRY_MAX_MS);
+      production = await this.observe(this.o.deployments.get(id));
+    }
+    const deployment = this.o.deployments.get(id);
+    const decision = decideRecovery(deployment, production);
+    this.noteRecovery(deployment, decision);
+    await this.workFor(id, decision)?.(signal);
+  }
+
+  /**
+   * Each serving release gets its instances back: those that died while no control plane
+   * watched them start again and its group is registered with them (see StepExecutor.restore).
+   * Runs in the background, waiting for the router as long as it takes.
+   */
+  private restoreServing(): void {
+    for (const deployment of this.o.deployments.serving()) {
+      if (this.restoring.has(deployment.id)) continue;
+      const abort = new AbortController();
+      const done = this.restore(deployment, abort.signal).finally(() =>
+        this.restoring.delete(deployment.id),
+      );
+      this.restoring.set(deployment.id, { abort, done });
+    }
+  }
+
+  private async restore(deployment: Deployment, signal: AbortSignal): Promise<void> {
+    let delay = ROLLBACK_RETRY_FIRST_MS;
+    for (;;) {
+      try {
+        const started = await this.steps.restore(deployment, signal);
+        if (started.length === 0) return;
+        this.o.logger.warn(
+          { deploymentId: deployment.id, instances: started },
+          'restarted instances of a serving release that died while the control plane was down',
+        );
+        this.context.note(deployment.id, {
+          type: 'instances.restored',
+          reason: 'they died while the control plane was down',
+          data: { group: deployment.target.group, instances: started },
+        });
         return;
+      } catch (error) {
+        if (signal.aborted) return;
+        const retriable = error instanceof ExternalServiceError;
+        this.o.logger[retriable ? 'warn' : 'error'](
+          { deploymentId: deployment.id, err: error, retryInMs: delay },
+          'restoring a serving release failed',
+        );
+        if (!retriable) return;
+        const waited = await waitFor(this.context.clock, delay, signal).then(
+          () => true,
+          () => false,
+        );
+        if (!waited) return;
+        delay = Math.min(delay * 2, ROLLBACK_RETRY_MAX_MS);
+      }
     }
   }
 

@@ -10,6 +10,12 @@ import { describeStep } from './strategies/step.js';
 /** Retries of a rollback that could not reach the router: first wait, doubling up to the cap. */
 export const ROLLBACK_RETRY_FIRST_MS = 500;
 export const ROLLBACK_RETRY_MAX_MS = 30_000;
+/**
+ * How long an idempotent step (every step but a hook) is tried again while the router
+ * cannot be reached, before the deployment gives up and rolls back: long enough for the
+ * router to be restarted or upgraded, short enough that a deployment is never stuck.
+ */
+export const STEP_RETRY_LIMIT_MS = 60_000;
 
 /** Where the runner writes: every change goes through here, so that it is also announced. */
 export interface DeploymentJournal {
@@ -144,6 +150,12 @@ export class DeploymentRunner {
     }
   }
 
+  /**
+   * Runs one step. A step that failed because the router could not be reached is run again
+   * (steps are idempotent desired-state calls; hooks excepted, since their outcome would be
+   * unknown), waiting 0.5 s, 1 s, 2 s... for up to STEP_RETRY_LIMIT_MS: a router restarted
+   * during a bake or a health wait does not roll back a healthy release.
+   */
   private async runStep(
     deployment: Deployment,
     index: number,
@@ -151,18 +163,43 @@ export class DeploymentRunner {
   ): Promise<StepOutcome> {
     const step = deployment.plan[index];
     if (step === undefined) return { ok: true };
-    try {
-      return await this.steps.run(deployment, step, signal);
-    } catch (error) {
-      if (signal.aborted) return { ok: false, reason: 'stopped' };
-      this.context.logger.error(
-        { deploymentId: deployment.id, step: step.kind, err: error },
-        'deployment step failed',
-      );
-      return {
-        ok: false,
-        reason: `Phoenix failed to ${describeStep(step)}: ${errorMessage(error)}`,
-      };
+    const { clock } = this.context;
+    let firstFailure: number | undefined;
+    let delay = ROLLBACK_RETRY_FIRST_MS;
+    for (;;) {
+      try {
+        return await this.steps.run(deployment, step, signal);
+      } catch (error) {
+        if (signal.aborted) return { ok: false, reason: 'stopped' };
+        const retriable = error instanceof ExternalServiceError && step.kind !== 'run-hooks';
+        firstFailure ??= clock.now();
+        if (retriable && clock.now() - firstFailure + delay <= STEP_RETRY_LIMIT_MS) {
+          this.context.logger.warn(
+            { deploymentId: deployment.id, step: step.kind, err: error, retryInMs: delay },
+            'deployment step waits for the router',
+          );
+          this.context.note(deployment.id, {
+            type: 'step.retry',
+            reason: errorMessage(error),
+            data: { index, kind: step.kind, retryInMs: delay },
+          });
+          const waited = await waitFor(clock, delay, signal).then(
+            () => true,
+            () => false,
+          );
+          if (!waited) return { ok: false, reason: 'stopped' };
+          delay = Math.min(delay * 2, ROLLBACK_RETRY_MAX_MS);
+          continue;
+        }
+        this.context.logger.error(
+          { deploymentId: deployment.id, step: step.kind, err: error },
+          'deployment step failed',
+        );
+        return {
+          ok: false,
+          reason: `Phoenix failed to ${describeStep(step)}: ${errorMessage(error)}`,
+        };
+      }
     }
   }
 }

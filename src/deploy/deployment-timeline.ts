@@ -44,6 +44,10 @@ function describeWhat(event: DeploymentEvent): string {
       return `${plural(list(data['instances']).length, 'instance')} of ${text(data['releaseId']) ?? '?'} stopped`;
     case 'rollback.started':
       return 'rollback started';
+    case 'instances.restored':
+      return `${plural(list(data['instances']).length, 'instance')} of ${text(data['group']) ?? '?'} started again after a restart`;
+    case 'step.retry':
+      return `${text(data['kind']) ?? 'step'} waits for the router, again in ${formatDuration(number(data['retryInMs']))}`;
     case 'rollback.retry':
       return `rollback waits for the router, again in ${formatDuration(number(data['retryInMs']))}`;
     case 'deployment.recovered':

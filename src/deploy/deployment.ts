@@ -148,8 +148,10 @@ export interface DeploymentTarget {
  * came with a change of status carries `from` and `to` in its data. Types:
  * `deployment.created`, `step.started` (write-ahead, with the step), `instances.started`,
  * `instances.healthy`, `hook.started`, `hook.finished`, `weights.applied` (listener, split),
- * `drained`, `instances.stopped`, `rollback.started`, `rollback.retry`, `deployment.recovered`
- * (the decision after a restart, and why), `deployment.finished`.
+ * `drained`, `instances.stopped`, `step.retry` (the router was unreachable: the step runs again),
+ * `rollback.started`, `rollback.retry`, `deployment.recovered` (the decision after a restart,
+ * and why), `deployment.finished`, and `instances.restored` (on a serving deployment:
+ * instances that died while the control plane was down, started again).
  */
 export interface DeploymentEvent {
   id: number;

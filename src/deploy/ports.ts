@@ -80,4 +80,6 @@ export interface DeploymentStore {
   latest(service: string, environment?: string): Deployment[];
   /** The release production routes to, as the last finished deployment left it. */
   servingRelease(service: string, environment: string): string | undefined;
+  /** Per environment at rest, the successful deployment of the release that serves it. */
+  serving(): Deployment[];
 }

@@ -77,6 +77,26 @@ export class StepExecutor {
     return instances;
   }
 
+  /**
+   * Brings a serving release back to its instance count after a control plane restart:
+   * instances that died while nobody watched start again (on new ports) and the group is
+   * registered with them. Answers the ids of the instances started anew.
+   */
+  async restore(deployment: Deployment, signal: AbortSignal): Promise<string[]> {
+    const live = new Set(
+      this.c.runtime
+        .list({
+          service: deployment.service,
+          environment: deployment.environment,
+          releaseId: deployment.releaseId,
+        })
+        .filter((instance) => instance.status !== 'stopped' && instance.status !== 'failed')
+        .map((instance) => instance.id),
+    );
+    const instances = await this.ensureStarted(deployment, signal);
+    return instances.filter((instance) => !live.has(instance.id)).map((instance) => instance.id);
+  }
+
   private async awaitHealthy(deployment: Deployment, signal: AbortSignal): Promise<StepOutcome> {
     const instances = await this.ensureStarted(deployment, signal);
     const { healthCheck, group } = deployment.target;

@@ -229,6 +229,45 @@ describe('DeploymentRepository', () => {
     expect(store.deployments.servingRelease('shop', 'prod')).toBeUndefined();
   });
 
+  it('finds, per environment at rest, the successful deployment of the release that serves it', () => {
+    const served = (id: string, release: string) =>
+      store.deployments.record(id, {
+        servingReleaseId: release,
+        event: { type: 'deployment.finished' },
+      });
+    const devGood = walk(store.deployments.create(input()), 'starting', 'shifting', 'succeeded');
+    served(devGood.id, 'rel_2');
+    clock += 1;
+    const devBad = store.deployments.create(
+      input({ releaseId: 'rel_3', previousReleaseId: 'rel_2' }),
+    );
+    walk(devBad, 'starting', 'rolling-back', 'rolled-back');
+    served(devBad.id, 'rel_2');
+    clock += 1;
+    const prodGood = walk(
+      store.deployments.create(input({ environment: 'prod' })),
+      'starting',
+      'shifting',
+      'succeeded',
+    );
+    served(prodGood.id, 'rel_2');
+    clock += 1;
+    store.deployments.create(input({ environment: 'prod', releaseId: 'rel_3' }));
+    clock += 1;
+    const api = walk(
+      store.deployments.create(input({ service: 'api', releaseId: 'rel_9' })),
+      'starting',
+      'shifting',
+      'succeeded',
+    );
+    served(api.id, 'rel_9');
+
+    expect(store.deployments.serving().map((d) => [d.service, d.environment, d.id])).toEqual([
+      ['api', 'dev', api.id],
+      ['shop', 'dev', devGood.id],
+    ]);
+  });
+
   it('keeps the timeline append-only and readable from a cursor', () => {
     const created = store.deployments.create(input());
     const event = store.deployments.append(created.id, {

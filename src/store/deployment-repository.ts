@@ -194,6 +194,32 @@ export class DeploymentRepository implements DeploymentStore {
     return rows.map((row) => toDeployment(row, this.eventRows(row.id)));
   }
 
+  /**
+   * Per environment with no deployment in flight: the newest successful deployment of the
+   * release that serves it, which knows how that release runs (command, instances, group).
+   */
+  serving(): Deployment[] {
+    const rows = this.db
+      .prepare<{ finished: string }, DeploymentRow>(
+        `WITH last AS (
+           SELECT service, environment, serving_release_id FROM deployments AS d
+           WHERE seq = (SELECT MAX(seq) FROM deployments
+                        WHERE service = d.service AND environment = d.environment)
+             AND status IN (SELECT value FROM json_each(@finished))
+             AND serving_release_id IS NOT NULL
+         )
+         SELECT ${DEPLOYMENT_COLUMNS} FROM deployments AS s
+         WHERE s.status = 'succeeded'
+           AND s.seq = (SELECT MAX(seq) FROM deployments AS o
+                        JOIN last ON o.service = last.service AND o.environment = last.environment
+                        WHERE o.service = s.service AND o.environment = s.environment
+                          AND o.status = 'succeeded' AND o.release_id = last.serving_release_id)
+         ORDER BY s.service, s.environment`,
+      )
+      .all({ finished: FINISHED });
+    return rows.map((row) => toDeployment(row, this.eventRows(row.id)));
+  }
+
   servingRelease(service: string, environment: string): string | undefined {
     const row = this.db
       .prepare<[string, string, string], { serving_release_id: string | null }>(

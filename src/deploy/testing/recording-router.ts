@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import { ConflictError, NotFoundError } from '../../shared/errors.js';
+import { ConflictError, ExternalServiceError, NotFoundError } from '../../shared/errors.js';
 import type {
   DrainResult,
   HealthState,
@@ -59,6 +59,8 @@ export class RecordingRouter implements TrafficRouter {
   private readonly listeners = new Map<string, { spec: ListenerSpec; split: WeightedGroup[] }>();
   private readonly groups = new Map<string, GroupState>();
   private closed = false;
+  /** While set, every call fails as an unreachable router does (not a misuse: no complaint). */
+  unreachable = false;
 
   async putListener(listener: ListenerSpec): Promise<void> {
     this.open();
@@ -221,6 +223,11 @@ export class RecordingRouter implements TrafficRouter {
     return this.listeners.get(listener)?.split.map((e) => ({ ...e }));
   }
 
+  /** The targets registered in a group (none for an unknown group). */
+  targetsOf(group: string): TargetSpec[] {
+    return [...(this.groups.get(group)?.targets.values() ?? [])].map((t) => ({ ...t.spec }));
+  }
+
   groupNames(): string[] {
     return [...this.groups.keys()].sort();
   }
@@ -277,6 +284,9 @@ export class RecordingRouter implements TrafficRouter {
 
   private open(): void {
     if (this.closed) throw this.complain(new RouterMisuseError('called after close'));
+    if (this.unreachable) {
+      throw new ExternalServiceError('the router is not reachable: connect ECONNREFUSED');
+    }
   }
 
   private complain<E extends Error>(error: E): E {
