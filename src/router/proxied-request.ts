@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { PassThrough } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Logger } from '../shared/logger.js';
+import type { ClientRequestInfo, ClientResponse } from './client-response.js';
 import { downstreamResponseHeaders, upstreamRequest } from './forward-headers.js';
 import type { ListenerRoute } from './listener-route.js';
 import { RequestBody } from './request-body.js';
@@ -57,26 +57,26 @@ export class ProxiedRequest {
   private current: Attempt | undefined;
   /** The attempt whose response is being delivered to the client. */
   private delivering: Attempt | undefined;
-  private bodyStarted = false;
 
   constructor(
-    private readonly req: IncomingMessage,
-    private readonly res: ServerResponse,
+    private readonly req: ClientRequestInfo,
+    private readonly res: ClientResponse,
     private readonly context: ProxyContext,
   ) {
-    this.method = req.method ?? 'GET';
+    this.method = req.method;
     const forwarded = upstreamRequest(req.rawHeaders, {
-      remoteAddress: req.socket.remoteAddress,
+      remoteAddress: req.remoteAddress,
       listenerPort: context.listenerPort,
-      fallbackHost: () => `${req.socket.localAddress ?? 'localhost'}:${context.listenerPort}`,
+      fallbackHost: () => `${req.localAddress ?? 'localhost'}:${context.listenerPort}`,
       newRequestId: randomUUID,
       trustForwarded: context.trustForwardedHeaders,
       upgrade: false,
     });
     this.headers = forwarded.headers;
     this.requestId = forwarded.requestId;
-    if (forwarded.body !== 'none') {
-      this.body = new RequestBody(req, isIdempotent(this.method) ? context.replayLimitBytes : 0);
+    if (forwarded.body !== 'none' && req.bodySource !== undefined) {
+      const limit = isIdempotent(this.method) ? context.replayLimitBytes : 0;
+      this.body = new RequestBody(req.bodySource, limit);
     }
   }
 
@@ -102,7 +102,7 @@ export class ProxiedRequest {
     this.current = attempt;
     target.pool.dispatch(
       {
-        path: this.req.url ?? '/',
+        path: this.req.url,
         method: this.method as Dispatcher.HttpMethod,
         headers: this.headers,
         body: attempt.bodyStream,
@@ -148,22 +148,20 @@ export class ProxiedRequest {
     // Headers go out with the first body chunk when it came in the same read as they did;
     // otherwise (server-sent events, a slow body) on their own right after, not held back.
     queueMicrotask(() => {
-      if (!this.bodyStarted && !res.destroyed && !res.writableEnded) res.flushHeaders();
+      if (!res.done) res.flush();
     });
   }
 
   /** A chunk of the response body; false asks undici to pause until `resume`. */
   dataFrom(attempt: Attempt, chunk: Buffer): boolean {
     if (attempt !== this.delivering) return true; // a discarded response
-    this.bodyStarted = true;
     if (this.res.write(chunk)) return true;
-    this.res.once('drain', attempt.resume);
+    this.res.onDrain(attempt.resume);
     return false;
   }
 
   completed(attempt: Attempt): void {
     if (attempt !== this.delivering) return;
-    this.bodyStarted = true;
     this.delivering = undefined;
     this.res.end();
   }
@@ -224,7 +222,7 @@ export class ProxiedRequest {
   }
 
   private responseCutOff(attempt: Attempt, error: Error): void {
-    if (this.clientGone || this.res.destroyed) return;
+    if (this.clientGone || this.res.done) return;
     attempt.target.owner.counters.upstreamError();
     this.context.logger.warn(
       {
@@ -278,13 +276,17 @@ export class ProxiedRequest {
       this.res.destroy();
       return;
     }
-    const body = `${message}\n`;
-    this.res.writeHead(status, {
-      'content-type': 'text/plain; charset=utf-8',
-      'content-length': Buffer.byteLength(body),
-      'x-request-id': this.requestId,
-    });
-    this.res.end(body);
+    const body = Buffer.from(`${message}\n`);
+    this.res.writeHead(status, undefined, [
+      'content-type',
+      'text/plain; charset=utf-8',
+      'content-length',
+      String(body.length),
+      'x-request-id',
+      this.requestId,
+    ]);
+    this.res.write(body);
+    this.res.end();
     target?.owner.counters.response(status, performance.now() - this.started);
   }
 }

@@ -1,7 +1,15 @@
 import { createServer, type Server } from 'node:http';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
+import { NodeClientResponse, requestInfoOf } from './client-response.js';
+import {
+  FastConnection,
+  type FastClientResponse,
+  type InFlightRequest,
+} from './fast-connection.js';
+import type { FastRequestHead } from './fast-request.js';
 import { ListenerRoute } from './listener-route.js';
 import { ProxiedRequest, type ProxyContext } from './proxied-request.js';
 import { DEFAULT_REPLAY_LIMIT_BYTES } from './request-body.js';
@@ -30,10 +38,18 @@ export interface ProxyListenerOptions {
  * One listener: an HTTP/1.1 server with keep-alive to clients, proxying every request and
  * upgrade along its current route. `route` is swapped whole by the data plane; a request
  * that has to retry picks from the route of that moment, not the one it arrived on.
+ *
+ * Connections start on the fast path (fast-connection.ts), which serves plain body-less
+ * requests straight from the socket; the first request it does not take hands the
+ * connection to Node's HTTP server (`server`, never listening itself) for good. Node's
+ * server costs about a third of the router's time per request, which is why the plain
+ * case, most of the traffic, skips it.
  */
 export class ProxyListener {
   route: ListenerRoute = new ListenerRoute([]);
+  private readonly listening: NetServer;
   private readonly server: Server;
+  private readonly fast = new Set<FastConnection>();
   private readonly upgraded = new Set<Duplex>();
   private active = 0;
   private closing: (() => void) | undefined;
@@ -41,6 +57,7 @@ export class ProxyListener {
 
   constructor(private readonly options: ProxyListenerOptions) {
     this.proxyContext = this.context();
+    this.listening = createNetServer({ noDelay: true }, (socket) => this.accept(socket));
     this.server = createServer({
       noDelay: true,
       // Uploads and streams may take as long as they take; idle clients are timed out below.
@@ -50,17 +67,13 @@ export class ProxyListener {
     this.server.keepAliveTimeout = CLIENT_KEEP_ALIVE_TIMEOUT_MS;
     this.server.on('request', (req, res) => {
       this.active++;
-      const request = new ProxiedRequest(req, res, this.proxyContext);
+      const response = new NodeClientResponse(res);
+      const request = new ProxiedRequest(requestInfoOf(req), response, this.proxyContext);
       res.once('close', () => {
         this.requestDone();
         if (!res.writableFinished) request.clientClosed();
       });
-      try {
-        request.start();
-      } catch (error) {
-        options.logger.error({ listener: options.name, err: error }, 'proxying a request failed');
-        res.destroy();
-      }
+      this.start(request, () => res.destroy());
     });
     this.server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
       new ProxiedUpgrade(req, socket, head, {
@@ -96,9 +109,9 @@ export class ProxyListener {
       const onError = (error: Error): void => {
         reject(new ListenerBindError(name, port, host, { cause: error }));
       };
-      this.server.once('error', onError);
-      this.server.listen({ port, host }, () => {
-        this.server.off('error', onError);
+      this.listening.once('error', onError);
+      this.listening.listen({ port, host }, () => {
+        this.listening.off('error', onError);
         resolve();
       });
     });
@@ -110,17 +123,76 @@ export class ProxyListener {
    * `graceMs`, then closes whatever is left.
    */
   close(graceMs = DEFAULT_CLOSE_GRACE_MS): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // Resolves once every connection it accepted (fast or handed over) has closed.
+    const closed = new Promise<void>((resolve) => this.listening.close(() => resolve()));
     for (const socket of this.upgraded) socket.destroy();
-    this.closing = () => this.server.closeAllConnections();
+    this.closing = () => this.closeAllConnections();
     this.server.closeIdleConnections();
+    for (const connection of this.fast) connection.closeWhenIdle();
     if (this.active === 0 || graceMs <= 0) {
-      this.server.closeAllConnections();
+      this.closeAllConnections();
       return closed;
     }
     const { clock } = this.options;
-    const timer = clock.setTimeout(() => this.server.closeAllConnections(), graceMs);
+    const timer = clock.setTimeout(() => this.closeAllConnections(), graceMs);
     return closed.finally(() => clock.clearTimeout(timer));
+  }
+
+  private closeAllConnections(): void {
+    this.server.closeAllConnections();
+    for (const connection of this.fast) connection.socket.destroy();
+  }
+
+  private accept(socket: Socket): void {
+    const connection = new FastConnection(
+      socket,
+      {
+        request: (head, response, client) => this.serveFast(head, response, client),
+        requestDone: () => this.requestDone(),
+        handOver: (handed, unread) => {
+          this.fast.delete(connection);
+          if (unread !== undefined) handed.unshift(unread);
+          this.server.emit('connection', handed);
+        },
+      },
+      CLIENT_KEEP_ALIVE_TIMEOUT_MS,
+    );
+    this.fast.add(connection);
+    socket.once('close', () => this.fast.delete(connection));
+  }
+
+  private serveFast(
+    head: FastRequestHead,
+    response: FastClientResponse,
+    socket: Socket,
+  ): InFlightRequest {
+    this.active++;
+    const request = new ProxiedRequest(
+      {
+        method: head.method,
+        url: head.url,
+        rawHeaders: head.rawHeaders,
+        remoteAddress: socket.remoteAddress,
+        localAddress: socket.localAddress,
+        bodySource: undefined,
+      },
+      response,
+      this.proxyContext,
+    );
+    this.start(request, () => socket.destroy());
+    return request;
+  }
+
+  private start(request: ProxiedRequest, cutOff: () => void): void {
+    try {
+      request.start();
+    } catch (error) {
+      this.options.logger.error(
+        { listener: this.options.name, err: error },
+        'proxying a request failed',
+      );
+      cutOff();
+    }
   }
 
   private requestDone(): void {
