@@ -212,6 +212,7 @@ describe('hookEnvironment', () => {
       DEPLOYMENT_GROUP_NAME: 'staging',
       DEPLOYMENT_GROUP_ID: deploymentGroupId('shop', 'staging'),
       BUNDLE_COMMIT: '0b81ebb6a1c1e0f7c1f0aa2f0d8b3f4e5a6b7c8d',
+      PHOENIX_DEPLOYMENT_ID: 'd-7KQ2M1',
       PHOENIX_SERVICE: 'shop',
       PHOENIX_ENVIRONMENT: 'staging',
       PHOENIX_RELEASE: 'r-42',

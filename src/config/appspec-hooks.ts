@@ -133,12 +133,19 @@ export interface HookEnvironmentInput {
 }
 
 /**
+ * Marks every process of a deployment's hooks (shared/marked-processes.ts), so that a
+ * restarted control plane can stop the hooks the previous one left running.
+ */
+export const HOOK_MARK_VARIABLE = 'PHOENIX_DEPLOYMENT_ID';
+
+/**
  * The variables a hook gets: the ones CodeDeploy's agent sets (LIFECYCLE_EVENT, DEPLOYMENT_ID,
  * APPLICATION_NAME, DEPLOYMENT_GROUP_NAME, DEPLOYMENT_GROUP_ID, and BUNDLE_COMMIT as for a
  * revision from GitHub), then Phoenix's own.
  */
 export function hookEnvironment(input: HookEnvironmentInput): Record<string, string> {
   const env: Record<string, string> = {
+    [HOOK_MARK_VARIABLE]: input.deploymentId,
     LIFECYCLE_EVENT: input.event,
     DEPLOYMENT_ID: input.deploymentId,
     APPLICATION_NAME: input.service,

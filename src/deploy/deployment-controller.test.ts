@@ -1,6 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { watch } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { HOOK_MARK_VARIABLE } from '../config/appspec-hooks.js';
 import { ConflictError, UnsupportedError } from '../shared/errors.js';
+import { findMarkedProcesses } from '../shared/marked-processes.js';
 import type { Deployment } from './deployment.js';
 import { DeployHarness, httpGet, LISTENERS, type TestRelease } from './testing/deploy-harness.js';
 import type { RouterCall } from './testing/recording-router.js';
@@ -39,6 +43,21 @@ function weightCalls(listener: string, since = 0): Extract<RouterCall, { op: 'ap
 
 function instancesOf(release: TestRelease) {
   return harness.runtime.list({ service: 'shop', environment: 'dev', releaseId: release.id });
+}
+
+/** Resolves once `path` exists, woken by changes in its folder (no polling). */
+async function fileAppears(path: string): Promise<void> {
+  const abort = new AbortController();
+  const changes = watch(dirname(path), { signal: abort.signal });
+  try {
+    if (existsSync(path)) return;
+    for await (const change of changes)
+      if (change.eventType !== undefined && existsSync(path)) return;
+  } catch (error) {
+    if (!abort.signal.aborted) throw error;
+  } finally {
+    abort.abort();
+  }
 }
 
 async function answers(port: number): Promise<boolean> {
@@ -453,6 +472,44 @@ describe('DeploymentController: recovery', () => {
       data: { action: 'resume' },
     });
     expect(finished).toMatchObject({ status: 'succeeded', servingReleaseId: 'rel_2' });
+  });
+
+  it('stops hook processes a crashed control plane left running, then undoes the deployment', async () => {
+    await serveFirst();
+    const first = harness.controller();
+    const hooks = recordingHooks();
+    const green = harness.release('v2', {
+      appspec: hooks.appspec,
+      files: {
+        // A hook that leaves its process group: only the deployment's mark can find it.
+        'hook.sh': [
+          '#!/bin/sh',
+          '[ "$LIFECYCLE_EVENT" = "BeforeAllowTraffic" ] || exit 0',
+          "setsid sh -c 'echo ready > hook-started; exec sleep 300' &",
+          'sleep 300',
+          '',
+        ].join('\n'),
+      },
+    });
+    const recorded = await harness.deploy(first, green, BLUE_GREEN);
+    await fileAppears(join(green.directory, 'hook-started'));
+    const mark = { variable: HOOK_MARK_VARIABLE, value: recorded.id };
+
+    await harness.crash(first);
+    const leftBehind = await findMarkedProcesses(mark);
+    await harness.restart();
+    const second = harness.controller();
+    await second.recover();
+    const finished = await second.whenFinished(recorded.id);
+
+    expect(leftBehind.length).toBeGreaterThan(0);
+    expect(await findMarkedProcesses(mark)).toEqual([]);
+    // Production never moved: the deployment failed, blue serves as before.
+    expect(finished.status).toBe('failed');
+    expect(finished.timeline.find((e) => e.type === 'hooks.reaped')).toMatchObject({
+      data: { processes: leftBehind.length },
+    });
+    expect(await harness.serving()).toBe('v1');
   });
 
   it('starts again the instances of a serving release that died while the control plane was down', async () => {

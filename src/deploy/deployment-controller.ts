@@ -1,8 +1,10 @@
 import type { Runtime } from '../runtime/runtime.js';
 import type { TrafficRouter } from '../router/traffic-router.js';
 import type { Clock } from '../shared/clock.js';
+import { HOOK_MARK_VARIABLE } from '../config/appspec-hooks.js';
 import { ExternalServiceError, NotFoundError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { reapMarkedProcesses } from '../shared/marked-processes.js';
 import type { DeployContext, EnvironmentListeners } from './deploy-context.js';
 import { isFinished, type Deployment } from './deployment.js';
 import { deploymentLogFile } from './deployment-hooks.js';
@@ -146,6 +148,7 @@ export class DeploymentController {
     const decisions: RecoveryReport['decisions'] = [];
     for (const deployment of this.o.deployments.unfinished()) {
       if (this.inFlight.has(deployment.id)) continue;
+      await this.reapHooks(deployment);
       const production = await this.observe(deployment);
       if (production === 'unknown') {
         // The router may be starting too: decide once it answers (or after the limit).
@@ -177,6 +180,21 @@ export class DeploymentController {
     const pending = [...this.inFlight.values(), ...this.restoring.values()];
     for (const work of pending) work.abort.abort(new Error('the deployment controller stopped'));
     await Promise.all(pending.map((work) => work.done));
+  }
+
+  /** Hooks the previous control plane left running are stopped before anything is decided. */
+  private async reapHooks(deployment: Deployment): Promise<void> {
+    const killed = await reapMarkedProcesses({
+      variable: HOOK_MARK_VARIABLE,
+      value: deployment.id,
+    });
+    if (killed === 0) return;
+    this.o.logger.warn({ deploymentId: deployment.id, killed }, 'stopped hooks left by a crash');
+    this.context.note(deployment.id, {
+      type: 'hooks.reaped',
+      reason: 'the control plane stopped while they ran',
+      data: { processes: killed },
+    });
   }
 
   private noteRecovery(deployment: Deployment, decision: RecoveryDecision): void {

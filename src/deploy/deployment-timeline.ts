@@ -44,6 +44,8 @@ function describeWhat(event: DeploymentEvent): string {
       return `${plural(list(data['instances']).length, 'instance')} of ${text(data['releaseId']) ?? '?'} stopped`;
     case 'rollback.started':
       return 'rollback started';
+    case 'hooks.reaped':
+      return `${plural(number(data['processes']), 'hook process')} left by a crash stopped`;
     case 'instances.restored':
       return `${plural(list(data['instances']).length, 'instance')} of ${text(data['group']) ?? '?'} started again after a restart`;
     case 'step.retry':
@@ -69,7 +71,8 @@ function formatRouting(value: unknown): string {
 }
 
 function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+  const many = noun.endsWith('s') ? `${noun}es` : `${noun}s`;
+  return `${count} ${count === 1 ? noun : many}`;
 }
 
 function text(value: unknown): string | undefined {
