@@ -36,7 +36,7 @@ function deployment(fields: Partial<DeploymentView> = {}): DeploymentView {
     releaseId: 'rel_2',
     releaseNumber: 2,
     previousReleaseId: 'rel_1',
-    strategy: { kind: 'blue-green', bakeMs: 60_000, testListener: true },
+    strategy: { kind: 'blue-green', bakeMs: 60_000, testListener: true, manualPromote: false },
     status: 'succeeded',
     steps: ['start the new release'],
     step: 0,
@@ -89,7 +89,7 @@ describe('formatEnvironmentStatus', () => {
     const view: EnvironmentStatusView = {
       environment: 'dev',
       latest: deployment({
-        strategy: { kind: 'all-at-once' },
+        strategy: { kind: 'all-at-once', bakeMs: 0 },
         status: 'failed',
         reason: 'the new release never became healthy',
         trigger: { type: 'manual', actor: 'alice' },

@@ -1,25 +1,70 @@
+import type { AlarmSpec } from '../monitor/alarm-spec.js';
 import type { SourceLocation, ValidationIssue } from '../shared/errors.js';
 import {
+  DEFAULT_ALL_AT_ONCE_BAKE_MS,
   DEFAULT_BAKE_MS,
+  DEFAULT_CANARY_INTERVAL_MS,
+  DEFAULT_CANARY_PERCENT,
+  DEFAULT_CRASH_LOOP_RESTARTS,
+  DEFAULT_CRASH_LOOP_WINDOW_MS,
+  DEFAULT_LINEAR_INTERVAL_MS,
+  DEFAULT_LINEAR_PERCENT,
   DEFAULT_STRATEGY,
   type RawEnvironment,
   type RawStrategy,
 } from './environment-schema.js';
 import { keyName, type YamlSource } from './yaml-source.js';
 
+export {
+  DEFAULT_ALL_AT_ONCE_BAKE_MS,
+  DEFAULT_BAKE_MS,
+  DEFAULT_CANARY_INTERVAL_MS,
+  DEFAULT_CANARY_PERCENT,
+  DEFAULT_CRASH_LOOP_RESTARTS,
+  DEFAULT_CRASH_LOOP_WINDOW_MS,
+  DEFAULT_LINEAR_INTERVAL_MS,
+  DEFAULT_LINEAR_PERCENT,
+} from './environment-schema.js';
+
 /**
- * How production moves to a new release. The same shape as the deployment's own strategy
- * (deploy/deployment.ts): canary and linear join both unions together (issue 5).
+ * How production moves to a new release; the same shapes as the deployment's own strategy
+ * (deploy/deployment.ts). Every kind ends with `bakeMs` at 100%: the previous release stays
+ * up, warm, while the new one is watched, so that a rollback is one routing change.
  */
 export type StrategyConfig =
-  | { kind: 'all-at-once' }
+  | { kind: 'all-at-once'; bakeMs: number }
   | {
       kind: 'blue-green';
-      /** How long the previous release stays up, idle, after production moved. */
       bakeMs: number;
       /** Route the test listener to the new release (and run its hooks) before production. */
       testListener: boolean;
+      /** Hold before production moves until a person promotes the deployment. */
+      manualPromote: boolean;
+    }
+  | {
+      kind: 'canary';
+      /** Share of production (1..99) the new release gets first, for `intervalMs`. */
+      percent: number;
+      intervalMs: number;
+      bakeMs: number;
+      testListener: boolean;
+      /** Hold before production moves to 100% until a person promotes the deployment. */
+      manualPromote: boolean;
+    }
+  | {
+      kind: 'linear';
+      /** Share of production (1..50) added every `intervalMs`; the last step tops up to 100. */
+      percent: number;
+      intervalMs: number;
+      bakeMs: number;
+      testListener: boolean;
     };
+
+/** An instance restarted `restarts` times within `windowMs` fails the deployment. */
+export interface CrashLoopConfig {
+  restarts: number;
+  windowMs: number;
+}
 
 /** The router's listeners for an environment: where its traffic comes in. */
 export interface ListenersConfig {
@@ -37,6 +82,11 @@ export interface EnvironmentConfig {
   /** Required to deploy; an environment without them is reported (a warning, then the deploy stage fails). */
   listeners?: ListenersConfig;
   strategy: StrategyConfig;
+  /** Alarms judged on the new release's live traffic during a deployment and its bake. */
+  alarms: AlarmSpec[];
+  crashLoop: CrashLoopConfig;
+  /** While a canary or linear shift is judged, a GET/HEAD that got a 5xx from the new release is retried once on the previous one. */
+  retryCanaryErrors: boolean;
   /** Given to the instances (and hooks) as environment variables. */
   variables: Record<string, string>;
   key: string;
@@ -65,28 +115,67 @@ export function environmentModel(
       ),
     );
   }
+  const strategy = strategyModel(raw.strategy, listeners);
+  const retryCanaryErrors = raw['retry-canary-errors'] ?? false;
+  if (retryCanaryErrors && strategy.kind !== 'canary' && strategy.kind !== 'linear') {
+    context.warnings.push(
+      source.issue(
+        [...path, 'retry-canary-errors'],
+        `has no effect with strategy ${strategy.kind}: it applies while a canary or linear shift is judged`,
+      ),
+    );
+  }
   return {
     name: raw.name,
     branches: raw.branches ?? undefined,
     instances: raw.instances ?? context.releaseInstances,
     ...(listeners === undefined ? {} : { listeners }),
-    strategy: strategyModel(raw.strategy, listeners),
+    strategy,
+    alarms: raw.alarms ?? [],
+    crashLoop: {
+      restarts: raw['crash-loop']?.restarts ?? DEFAULT_CRASH_LOOP_RESTARTS,
+      windowMs: raw['crash-loop']?.window ?? DEFAULT_CRASH_LOOP_WINDOW_MS,
+    },
+    retryCanaryErrors,
     variables: { ...raw.variables },
     key: keyName(path),
     location: source.locate(path),
   };
 }
 
-/** Blue/green routes test traffic first when the environment has a test listener, unless told not to. */
+/**
+ * Every kind but all-at-once routes test traffic first when the environment has a test
+ * listener, unless told not to.
+ */
 function strategyModel(
   raw: RawStrategy | undefined,
   listeners: ListenersConfig | undefined,
 ): StrategyConfig {
   const type = raw?.type ?? DEFAULT_STRATEGY;
-  if (type === 'all-at-once') return { kind: 'all-at-once' };
-  return {
-    kind: 'blue-green',
-    bakeMs: raw?.bake ?? DEFAULT_BAKE_MS,
-    testListener: raw?.['test-traffic'] ?? listeners?.test !== undefined,
-  };
+  const bakeMs = raw?.bake ?? DEFAULT_BAKE_MS;
+  const testListener = raw?.['test-traffic'] ?? listeners?.test !== undefined;
+  const manualPromote = raw?.promote === 'manual';
+  switch (type) {
+    case 'all-at-once':
+      return { kind: type, bakeMs: raw?.bake ?? DEFAULT_ALL_AT_ONCE_BAKE_MS };
+    case 'blue-green':
+      return { kind: type, bakeMs, testListener, manualPromote };
+    case 'canary':
+      return {
+        kind: type,
+        percent: raw?.percent ?? DEFAULT_CANARY_PERCENT,
+        intervalMs: raw?.interval ?? DEFAULT_CANARY_INTERVAL_MS,
+        bakeMs,
+        testListener,
+        manualPromote,
+      };
+    case 'linear':
+      return {
+        kind: type,
+        percent: raw?.percent ?? DEFAULT_LINEAR_PERCENT,
+        intervalMs: raw?.interval ?? DEFAULT_LINEAR_INTERVAL_MS,
+        bakeMs,
+        testListener,
+      };
+  }
 }

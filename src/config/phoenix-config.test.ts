@@ -10,7 +10,7 @@ import {
   DEFAULT_HEALTH_TIMEOUT_MS,
   KNOWN_KEYS,
 } from './phoenix-schema.js';
-import { DEFAULT_BAKE_MS } from './environment-schema.js';
+import { DEFAULT_PERIOD_MS } from '../monitor/alarm-spec.js';
 import { environmentsFor } from './trigger-match.js';
 
 function issuesOf(text: string): string[] {
@@ -62,6 +62,13 @@ environments:
     instances: 4
     listeners: { production: 8080 }
     strategy: { type: blue-green, bake: 10m }
+  - name: eu
+    listeners: { production: 9090, test: 9091 }
+    strategy: { type: canary, percent: 20, interval: 30s, bake: 1m, test-traffic: false, promote: manual }
+    alarms:
+      - { name: errors, metric: error-rate, comparison: '>', threshold: 5, period: 1s, evaluation-periods: 2 }
+    crash-loop: { restarts: 5, window: 1m }
+    retry-canary-errors: true
 `;
 
 describe('parsePhoenixConfig', () => {
@@ -107,7 +114,10 @@ describe('parsePhoenixConfig', () => {
         branches: undefined,
         instances: 3,
         listeners: { production: 18_080, test: 18_081 },
-        strategy: { kind: 'all-at-once' },
+        strategy: { kind: 'all-at-once', bakeMs: 0 },
+        alarms: [],
+        crashLoop: { restarts: 3, windowMs: 30_000 },
+        retryCanaryErrors: false,
         variables: { NODE_ENV: 'development', DEBUG: 'true' },
         key: 'environments[0]',
         location: expect.objectContaining({ line: 29 }),
@@ -117,10 +127,51 @@ describe('parsePhoenixConfig', () => {
         branches: ['main'],
         instances: 4,
         listeners: { production: 8080 },
-        strategy: { kind: 'blue-green', bakeMs: 10 * 60_000, testListener: false },
+        strategy: {
+          kind: 'blue-green',
+          bakeMs: 10 * 60_000,
+          testListener: false,
+          manualPromote: false,
+        },
+        alarms: [],
+        crashLoop: { restarts: 3, windowMs: 30_000 },
+        retryCanaryErrors: false,
         variables: {},
         key: 'environments[1]',
         location: expect.objectContaining({ line: 32 }),
+      },
+      {
+        name: 'eu',
+        branches: undefined,
+        instances: 3,
+        listeners: { production: 9090, test: 9091 },
+        strategy: {
+          kind: 'canary',
+          percent: 20,
+          intervalMs: 30_000,
+          bakeMs: 60_000,
+          testListener: false,
+          manualPromote: true,
+        },
+        alarms: [
+          {
+            name: 'errors',
+            metric: 'error-rate',
+            statistic: undefined,
+            comparison: '>',
+            threshold: 5,
+            periodMs: 1000,
+            evaluationPeriods: 2,
+            datapointsToAlarm: 2,
+            treatMissingData: 'missing',
+            minRequests: 10,
+          },
+        ],
+        crashLoop: { restarts: 5, windowMs: 60_000 },
+        retryCanaryErrors: true,
+        variables: {},
+        key: 'environments[2]',
+        location: expect.objectContaining({ line: 37 }),
       },
     ]);
     expect(config.warnings).toEqual([]);
@@ -383,42 +434,7 @@ describe('parsePhoenixConfig', () => {
       `${ENVIRONMENT}    listeners: { production: 8080, test: 8080 }\n`,
       /environments\[0\].listeners.test: port 8080 is also environments\[0\].listeners.production/,
     ],
-    [
-      `${ENVIRONMENT}    strategy: CodeDeployDefault.ECSCanary10Percent5Minutes\n`,
-      /^phoenix.yml:5:15: environments\[0\].strategy: CodeDeployDefault.ECSCanary10Percent5Minutes arrives with canary and linear shifting; use all-at-once, blue-green or CodeDeployDefault.ECSAllAtOnce$/,
-    ],
-    [
-      `${ENVIRONMENT}    strategy: { type: linear }\n`,
-      /environments\[0\].strategy.type: linear arrives with canary and linear shifting/,
-    ],
-    [
-      `${ENVIRONMENT}    strategy: CodeDeployDefault.OneAtATime\n`,
-      /environments\[0\].strategy: CodeDeployDefault.OneAtATime arrives with canary and linear shifting/,
-    ],
-    [
-      `${ENVIRONMENT}    strategy: bluegreen\n`,
-      /environments\[0\].strategy: "bluegreen" is not a strategy: expected all-at-once, blue-green or CodeDeployDefault.ECSAllAtOnce$/,
-    ],
-    [
-      `${ENVIRONMENT}    strategy: 3\n`,
-      /environments\[0\].strategy: expected a strategy name or a mapping such as \{ type: blue-green \}$/,
-    ],
-    [
-      `${ENVIRONMENT}    strategy: { bake: 5m }\n`,
-      /environments\[0\].strategy.type: type is required: all-at-once or blue-green$/,
-    ],
-    [
-      `${ENVIRONMENT}    strategy: { type: all-at-once, bake: 5m }\n`,
-      /environments\[0\].strategy.bake: applies to blue-green only$/,
-    ],
-    [
-      `${ENVIRONMENT}    strategy: { type: blue-green, bake: 5 }\n`,
-      /environments\[0\].strategy.bake: 5 has no unit: write 5s or 5m$/,
-    ],
-    [
-      `${ENVIRONMENT}    strategy: { type: blue-green, bake: 3d }\n`,
-      /environments\[0\].strategy.bake: must be at most 48h$/,
-    ],
+    // strategy, alarms and self-healing in detail: environment-schema.test.ts
     [
       `${ENVIRONMENT}    strategy: { type: blue-green, bak: 5m }\n`,
       /environments\[0\].strategy.bak: unknown key "bak" \(did you mean "bake"\?\)$/,
@@ -568,10 +584,33 @@ describe('docs/phoenix-yml.md', () => {
     expect(environmentsFor(config, 'release/1.2')).toEqual(['dev', 'staging']);
     expect(environmentsFor(config, 'feature/x')).toEqual(['dev']);
     expect(config.environments.map((e) => [e.name, e.instances, e.strategy])).toEqual([
-      ['dev', 2, { kind: 'all-at-once' }],
-      ['staging', 2, { kind: 'blue-green', bakeMs: DEFAULT_BAKE_MS, testListener: true }],
-      ['prod', 4, { kind: 'blue-green', bakeMs: 10 * 60_000, testListener: true }],
+      ['dev', 2, { kind: 'all-at-once', bakeMs: 0 }],
+      [
+        'staging',
+        2,
+        {
+          kind: 'canary',
+          percent: 10,
+          intervalMs: 30_000,
+          bakeMs: 60_000,
+          testListener: true,
+          manualPromote: false,
+        },
+      ],
+      [
+        'prod',
+        4,
+        { kind: 'blue-green', bakeMs: 10 * 60_000, testListener: true, manualPromote: true },
+      ],
     ]);
+    expect(config.environments[1]).toMatchObject({
+      alarms: [
+        { name: 'errors', periodMs: DEFAULT_PERIOD_MS, evaluationPeriods: 2 },
+        { name: 'slow', statistic: 'p99', datapointsToAlarm: 2, treatMissingData: 'notBreaching' },
+      ],
+      crashLoop: { restarts: 3, windowMs: 30_000 },
+      retryCanaryErrors: true,
+    });
   });
 
   it('documents every key the schema knows', () => {

@@ -30,7 +30,12 @@ import { YamlSource } from './yaml-source.js';
 
 export type { StatusMatcher };
 export { statusMatches } from './phoenix-schema.js';
-export type { EnvironmentConfig, ListenersConfig, StrategyConfig } from './environment-config.js';
+export type {
+  CrashLoopConfig,
+  EnvironmentConfig,
+  ListenersConfig,
+  StrategyConfig,
+} from './environment-config.js';
 
 export type ExecutionMode = (typeof EXECUTION_MODES)[number];
 export type RetryOn = (typeof RETRY_ON)[number];

@@ -4,6 +4,7 @@ import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { LocalAccounts } from './local-accounts.js';
 import type { NewDeploymentEvent, ReleaseSource } from './ports.js';
+import type { Promotions } from './promotions.js';
 
 /** An environment's listeners: production traffic, and (optionally) the test port for validation. */
 export interface EnvironmentListeners {
@@ -28,11 +29,14 @@ export interface DeployContext {
   accounts: LocalAccounts;
   /** Where hooks' allowlisted host variables (PATH, HOME, locale) come from. */
   hostEnv: NodeJS.ProcessEnv;
+  /** Grants of `phoenix promote`, for the steps that wait on them. */
+  promotions: Promotions;
   /** Appends to the deployment's timeline. */
   note(deploymentId: string, event: NewDeploymentEvent): void;
 }
 
 /** A step's result: failures that are the release's (a hook, health), not Phoenix's. */
-export type StepOutcome = { ok: true } | { ok: false; reason: string };
+export type StepOutcome =
+  { ok: true } | { ok: false; reason: string; data?: Record<string, unknown> };
 
 export const OK: StepOutcome = { ok: true };

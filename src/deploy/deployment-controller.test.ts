@@ -12,7 +12,12 @@ import type { RouterCall } from './testing/recording-router.js';
 const PRODUCTION = LISTENERS.production.name;
 const TEST = LISTENERS.test.name;
 const BAKE_MS = 10 * 60_000;
-const BLUE_GREEN = { kind: 'blue-green', bakeMs: BAKE_MS, testListener: true } as const;
+const BLUE_GREEN = {
+  kind: 'blue-green',
+  bakeMs: BAKE_MS,
+  testListener: true,
+  manualPromote: false,
+} as const;
 
 let harness: DeployHarness;
 
@@ -562,7 +567,7 @@ describe('DeploymentController: recovery', () => {
       outcome: 'rolled-back',
       servingReleaseId: 'rel_1',
     });
-    expect(finished.reason).toMatch(/^no target of the new release is healthy during the bake/);
+    expect(finished.reason).toMatch(/^no target of the new release is healthy: /);
     expect(harness.router.route(PRODUCTION)).toEqual([{ group: 'shop-dev-1', weight: 100 }]);
     expect(harness.router.route(TEST)).toEqual([{ group: 'shop-dev-1', weight: 100 }]);
     expect(await harness.serving()).toBe('v1');

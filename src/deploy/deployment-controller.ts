@@ -2,7 +2,7 @@ import type { Runtime } from '../runtime/runtime.js';
 import type { TrafficRouter } from '../router/traffic-router.js';
 import type { Clock } from '../shared/clock.js';
 import { HOOK_MARK_VARIABLE } from '../config/appspec-hooks.js';
-import { ExternalServiceError, NotFoundError } from '../shared/errors.js';
+import { ConflictError, ExternalServiceError, NotFoundError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { reapMarkedProcesses } from '../shared/marked-processes.js';
 import type { DeployContext, EnvironmentListeners } from './deploy-context.js';
@@ -19,6 +19,7 @@ import {
 } from './deployment-runner.js';
 import { environmentStatus, type EnvironmentStatus } from './environment-status.js';
 import { systemAccounts, type LocalAccounts } from './local-accounts.js';
+import { Promotions } from './promotions.js';
 import { StepExecutor } from './step-executor.js';
 import type { DeploymentChange, DeploymentStore, ReleaseSource } from './ports.js';
 import {
@@ -76,6 +77,7 @@ export class DeploymentController {
   /** Serving releases whose instances are being brought back after a restart. */
   private readonly restoring = new Map<string, InFlight>();
   private readonly steps: StepExecutor;
+  private readonly promotions = new Promotions();
   private readonly waiters = new Map<string, ((deployment: Deployment) => void)[]>();
   private stopped = false;
 
@@ -92,6 +94,7 @@ export class DeploymentController {
       ...(o.stopGraceMs === undefined ? {} : { stopGraceMs: o.stopGraceMs }),
       accounts: o.accounts ?? systemAccounts,
       hostEnv: o.hostEnv ?? process.env,
+      promotions: this.promotions,
       note: (id, event) => {
         o.deployments.append(id, event);
         this.changed(id);
@@ -116,6 +119,58 @@ export class DeploymentController {
     this.o.onChange?.(deployment);
     this.launch(deployment.id, (signal) => this.runner.execute(deployment.id, 0, signal));
     return deployment;
+  }
+
+  /**
+   * A person lets a held deployment go on (`promote: manual`), or cuts the current bake
+   * short (the judging of that share ends; the next step runs now). ConflictError when the
+   * deployment waits for nothing a promotion ends.
+   */
+  promote(id: string, actor: string): Deployment {
+    const deployment = this.o.deployments.get(id);
+    const step = deployment.plan[deployment.step];
+    if (
+      isFinished(deployment.status) ||
+      (step?.kind !== 'await-promotion' && step?.kind !== 'bake')
+    ) {
+      throw new ConflictError(
+        `deployment ${id} is ${deployment.status}: it waits for no promotion (only a hold or a bake can be promoted)`,
+      );
+    }
+    this.context.note(id, { type: 'deployment.promoted', data: { actor, step: deployment.step } });
+    this.promotions.grant(id);
+    return this.o.deployments.get(id);
+  }
+
+  /**
+   * A person stops a deployment now: production goes back to the previous release at once
+   * (the work in flight is cut off, hooks included), the new release is drained and stopped,
+   * and the deployment ends `aborted`. ConflictError when it has finished, or is rolling
+   * back already.
+   */
+  async abort(id: string, actor: string): Promise<Deployment> {
+    const deployment = this.o.deployments.get(id);
+    if (isFinished(deployment.status) || deployment.status === 'rolling-back') {
+      throw new ConflictError(
+        `deployment ${id} is ${deployment.status}: there is nothing to abort`,
+      );
+    }
+    if (deployment.status === 'draining') {
+      throw new ConflictError(
+        `deployment ${id} is draining: the new release serves everything already; roll back instead`,
+      );
+    }
+    const work = this.inFlight.get(id);
+    if (work !== undefined) {
+      this.inFlight.delete(id);
+      work.abort.abort(new Error(`aborted by ${actor}`));
+      await work.done;
+    }
+    const reason = `aborted by ${actor}`;
+    this.launch(id, (signal) =>
+      this.runner.rollBack(id, reason, signal, { outcome: 'aborted', data: { actor } }),
+    );
+    return this.o.deployments.get(id);
   }
 
   /** Resolves with the deployment once finished, or as it stands when the controller stops. */
@@ -330,7 +385,9 @@ export class DeploymentController {
       .finally(() => {
         // A crash may have launched the rollback already: that one stays tracked.
         if (this.inFlight.get(id)?.abort === abort) this.inFlight.delete(id);
-        if (abort.signal.aborted) this.settle(this.o.deployments.get(id));
+        // Stopped with the controller: whoever waits gets it as it stands. (An abort by a
+        // person stops the work too, but the rollback it launched finishes the deployment.)
+        if (abort.signal.aborted && this.stopped) this.settle(this.o.deployments.get(id));
       });
     this.inFlight.set(id, { abort, done });
   }

@@ -8,8 +8,15 @@ import type { DeploymentStrategy, DeploymentTrigger } from './deployment.js';
 import { hookPoints, plannedHooks } from './deployment-hooks.js';
 import type { DeployableRelease, DeploymentStore, NewDeployment } from './ports.js';
 import { loadReleaseAppspec, previousAppspec } from './release-appspec.js';
+import { releaseMonitor } from './release-monitor.js';
 import { APPSPEC_LIFECYCLE, planDeployment } from './strategies/plan.js';
 import { healthCheckSpec, targetGroupName } from './target-group.js';
+
+const STRATEGY_NAMES = {
+  'blue-green': 'blue/green',
+  canary: 'canary',
+  linear: 'linear',
+} as const;
 
 export interface DeployInput {
   service: string;
@@ -26,6 +33,8 @@ export interface DeployInput {
   instances?: number;
   /** Commands for the Lambda function names of ECS-style hooks (phoenix.yml's mapping). */
   functionCommands?: Record<string, FunctionCommand>;
+  /** How the new release is judged on live traffic; Phoenix's defaults unless given. */
+  monitor?: Parameters<typeof releaseMonitor>[0];
 }
 
 /**
@@ -57,11 +66,11 @@ export async function prepareDeployment(
   }
   const previous =
     previousReleaseId === undefined ? undefined : await context.releases.get(previousReleaseId);
-  const strategy = input.strategy ?? { kind: 'all-at-once' };
-  if (strategy.kind === 'blue-green' && strategy.testListener) {
+  const strategy = input.strategy ?? { kind: 'all-at-once', bakeMs: 0 };
+  if (strategy.kind !== 'all-at-once' && strategy.testListener) {
     if (context.listenersFor(service, environment).test === undefined) {
       throw new ConflictError(
-        `${service} ${environment} has no test listener for blue/green's test traffic (listeners.test)`,
+        `${service} ${environment} has no test listener for ${STRATEGY_NAMES[strategy.kind]}'s test traffic (listeners.test)`,
       );
     }
   }
@@ -90,6 +99,7 @@ export async function prepareDeployment(
       healthCheck: healthCheckSpec(settings.healthCheck),
       env: input.env ?? {},
       functionCommands,
+      monitor: releaseMonitor(input.monitor ?? {}),
     },
     trigger: input.trigger,
   };

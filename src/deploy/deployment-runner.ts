@@ -70,7 +70,7 @@ export class DeploymentRunner {
           event: { type: 'deployment.finished', reason },
         });
       } else {
-        await this.rollBack(id, outcome.reason, signal);
+        await this.rollBack(id, outcome.reason, signal, { data: outcome.data ?? {} });
       }
       return;
     }
@@ -89,15 +89,19 @@ export class DeploymentRunner {
     id: string,
     reason: string,
     signal: AbortSignal,
-    outcome?: RollbackOutcome,
+    options: { outcome?: RollbackOutcome; data?: Record<string, unknown> } = {},
   ): Promise<void> {
     const current = this.journal.deployments.get(id);
     this.context.logger.warn({ deploymentId: id, reason }, 'deployment rolling back');
     this.journal.record(id, {
       status: 'rolling-back',
-      outcome: outcome ?? rollbackOutcome(current),
+      outcome: options.outcome ?? rollbackOutcome(current),
       reason,
-      event: { type: 'rollback.started', reason, data: { step: current.step } },
+      event: {
+        type: 'rollback.started',
+        reason,
+        data: { step: current.step, ...options.data },
+      },
     });
     await this.undo(id, signal);
   }

@@ -16,6 +16,7 @@ const ALLOWED: [DeploymentStatus, DeploymentStatus][] = [
   ['pending', 'aborted'],
   ['starting', 'testing'],
   ['starting', 'shifting'],
+  ['starting', 'paused'],
   ['starting', 'rolling-back'],
   ['testing', 'shifting'],
   ['testing', 'paused'],

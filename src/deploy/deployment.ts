@@ -4,6 +4,7 @@ import {
   canTransition,
   type TransitionTable,
 } from '../pipeline/state-machine.js';
+import type { AlarmSpec } from '../monitor/alarm-spec.js';
 import type { HealthCheckSpec } from '../router/traffic-router.js';
 import type { DeploymentStep } from './strategies/step.js';
 
@@ -48,7 +49,8 @@ export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
 export const DEPLOYMENT_TRANSITIONS: TransitionTable<DeploymentStatus> = {
   // pending → aborted: aborted before anything ran, so there is nothing to undo.
   pending: ['starting', 'rolling-back', 'aborted'],
-  starting: ['testing', 'shifting', 'rolling-back'],
+  // starting → paused: held for a promotion with no test step before it.
+  starting: ['testing', 'shifting', 'paused', 'rolling-back'],
   testing: ['shifting', 'paused', 'rolling-back'],
   // shifting/baking → succeeded: a first deployment has no previous release to drain.
   // shifting ⇄ baking: canary and linear alternate between a step and its wait.
@@ -99,16 +101,30 @@ export function isDeploymentStatus(value: unknown): value is DeploymentStatus {
 }
 
 /**
- * How traffic moves to the new release. Canary and linear (issue 5) join this union with
- * their steps (`{ kind: 'canary', weight, intervalMs }`...) and a planner in strategies/.
+ * How traffic moves to the new release; the same shapes as phoenix.yml's StrategyConfig.
+ * `bakeMs` is the watch window after production reached 100%: the previous release stays
+ * up and the new one is still judged (alarms, health, crash loops), so a rollback is
+ * still instant. `manualPromote` holds the deployment before production goes to 100%
+ * until a person promotes it.
  */
 export type DeploymentStrategy =
-  | { kind: 'all-at-once' }
+  | { kind: 'all-at-once'; bakeMs: number }
+  | { kind: 'blue-green'; bakeMs: number; testListener: boolean; manualPromote: boolean }
   | {
-      kind: 'blue-green';
-      /** How long the previous release stays up, idle, after production moved. */
+      kind: 'canary';
+      /** Share of production the new release gets first, for `intervalMs`. */
+      percent: number;
+      intervalMs: number;
       bakeMs: number;
-      /** Route the environment's test listener to the new release before production. */
+      testListener: boolean;
+      manualPromote: boolean;
+    }
+  | {
+      kind: 'linear';
+      /** Share of production added every `intervalMs` until 100. */
+      percent: number;
+      intervalMs: number;
+      bakeMs: number;
       testListener: boolean;
     };
 
@@ -141,6 +157,18 @@ export interface DeploymentTarget {
   env: Record<string, string>;
   /** Commands for the Lambda function names of ECS-style hooks. */
   functionCommands: Record<string, FunctionCommand>;
+  /** How the new release is judged while it takes traffic (see release-judge.ts). */
+  monitor: ReleaseMonitor;
+}
+
+/** What judges a new release on live traffic; fixed when the deployment is created. */
+export interface ReleaseMonitor {
+  /** The environment's alarms, or Phoenix's defaults when it declares none. */
+  alarms: AlarmSpec[];
+  /** This many restarts of one instance within `windowMs` fail the deployment. */
+  crashLoop: { restarts: number; windowMs: number };
+  /** While production is split, a GET/HEAD the new release answered 5xx goes once to the previous one. */
+  retryCanaryErrors: boolean;
 }
 
 /**

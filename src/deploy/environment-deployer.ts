@@ -68,6 +68,11 @@ export class EnvironmentDeployer {
       strategy: environment.strategy,
       env: environment.variables,
       instances: environment.instances,
+      monitor: {
+        alarms: environment.alarms,
+        crashLoop: environment.crashLoop,
+        retryCanaryErrors: environment.retryCanaryErrors,
+      },
     });
   }
 

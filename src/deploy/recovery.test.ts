@@ -1,10 +1,11 @@
+import { releaseMonitor } from './release-monitor.js';
 import { describe, expect, it } from 'vitest';
 import type { Deployment, DeploymentStatus } from './deployment.js';
 import { decideRecovery, expectedProduction, type ObservedProduction } from './recovery.js';
 import { planBlueGreen } from './strategies/blue-green.js';
 
 const PLAN = planBlueGreen(
-  { kind: 'blue-green', bakeMs: 60_000, testListener: true },
+  { kind: 'blue-green', bakeMs: 60_000, testListener: true, manualPromote: false },
   { previous: true, hookPoints: ['test-traffic', 'after-shift'] },
 );
 /** Index of the first step of this kind (or hook point). */
@@ -20,7 +21,7 @@ function deployment(status: DeploymentStatus, step: number, previous = true): De
     environment: 'dev',
     releaseId: 'rel_2',
     ...(previous ? { previousReleaseId: 'rel_1' } : {}),
-    strategy: { kind: 'blue-green', bakeMs: 60_000, testListener: true },
+    strategy: { kind: 'blue-green', bakeMs: 60_000, testListener: true, manualPromote: false },
     status,
     plan: PLAN,
     step,
@@ -42,6 +43,7 @@ function deployment(status: DeploymentStatus, step: number, previous = true): De
       },
       env: {},
       functionCommands: {},
+      monitor: releaseMonitor({}),
     },
     trigger: { type: 'manual', actor: 'alice' },
     createdAt: '2026-01-01T00:00:00.000Z',

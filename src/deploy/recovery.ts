@@ -34,6 +34,9 @@ export function decideRecovery(
 ): RecoveryDecision {
   const { status, step: index, plan } = deployment;
   if (isFinished(status)) return { action: 'none', why: `already ${status}` };
+  if (status === 'paused' && plan[index]?.kind === 'await-promotion') {
+    return { action: 'resume', from: index, why: 'held for a promotion: waits for it again' };
+  }
   if (status === 'paused') return { action: 'none', why: 'paused: waits for resume or abort' };
   if (status === 'rolling-back') {
     return { action: 'finish-rollback', why: 'the rollback was under way; undoing is idempotent' };

@@ -1,4 +1,6 @@
 import type { Instance } from '../runtime/runtime.js';
+import type { AlarmState } from '../monitor/alarm.js';
+import { formatDuration } from '../shared/durations.js';
 import { NotFoundError, PlatformError } from '../shared/errors.js';
 import { waitFor } from './clock-wait.js';
 import { OK, type DeployContext, type StepOutcome } from './deploy-context.js';
@@ -6,6 +8,12 @@ import type { Deployment } from './deployment.js';
 import { runHooksAt } from './deployment-hooks.js';
 import { MAX_HEALTH_POLL_MS, waitUntilHealthy } from './health-wait.js';
 import { formatSplit } from './recovery.js';
+import {
+  judgeIntervalMs,
+  judgeLookbackMs,
+  judgeRelease,
+  type ReleaseObservation,
+} from './release-judge.js';
 import type { DeploymentStep } from './strategies/step.js';
 import { healthWaitTimeoutMs, productionSplit, sameRouting, targetsOf } from './target-group.js';
 
@@ -31,6 +39,8 @@ export class StepExecutor {
         return this.shift(deployment, step.weight);
       case 'bake':
         return this.bake(deployment, step.ms, signal);
+      case 'await-promotion':
+        return this.awaitPromotion(deployment, signal);
       case 'drain-previous':
         return this.drainPrevious(deployment);
       case 'stop-previous':
@@ -117,9 +127,13 @@ export class StepExecutor {
             releaseId: deployment.releaseId,
           })
           .find((instance) => ids.has(instance.id) && instance.status === 'failed');
-        return failed === undefined
+        if (failed !== undefined) return `instance ${failed.id} failed and is not restarted`;
+        // A release that exits at start trips the breaker in a few seconds, not at the timeout.
+        const { restarts, windowMs } = deployment.target.monitor.crashLoop;
+        const looping = this.restarts(deployment).find((i) => i.count >= restarts);
+        return looping === undefined
           ? undefined
-          : `instance ${failed.id} failed and is not restarted`;
+          : `crash loop: ${looping.instanceId} restarted ${looping.count}× within ${formatDuration(windowMs)} (the breaker trips at ${restarts})`;
       },
     });
     if (!result.healthy)
@@ -152,9 +166,14 @@ export class StepExecutor {
     const { production, test } = this.c.listenersFor(deployment.service, deployment.environment);
     const { group, previousGroup } = deployment.target;
     const split = productionSplit(group, previousGroup, weight);
+    // While production is split, the new release's 5xx to GET/HEAD may go to the previous one.
+    const retry =
+      deployment.target.monitor.retryCanaryErrors && previousGroup !== undefined && weight < 100
+        ? { serverErrorRetry: { from: group, to: previousGroup } }
+        : {};
     // A first deployment creates the listener now, when its only group is healthy.
     await this.c.router.putListener(production);
-    await this.c.router.applyWeights(production.name, split);
+    await this.c.router.applyWeights(production.name, split, retry);
     this.c.note(deployment.id, {
       type: 'weights.applied',
       data: { listener: production.name, split },
@@ -174,8 +193,10 @@ export class StepExecutor {
   }
 
   /**
-   * Waits out the bake time (what is left of it after a restart) with the previous release
-   * up. A new release none of whose targets stays healthy is rolled back without waiting.
+   * Waits out the bake (what is left of it after a restart) with the previous release up,
+   * judging the new release on its live traffic every judgeIntervalMs (release-judge.ts):
+   * a crash loop, no healthy target or an alarm ends the bake at once with the evidence,
+   * and the deployment rolls back.
    */
   private async bake(
     deployment: Deployment,
@@ -185,23 +206,65 @@ export class StepExecutor {
     const started = Date.parse(
       deployment.stepStartedAt ?? new Date(this.c.clock.now()).toISOString(),
     );
-    const { group, healthCheck } = deployment.target;
-    const pollMs = Math.min(healthCheck.intervalMs, MAX_HEALTH_POLL_MS);
+    const { monitor } = deployment.target;
+    const every = judgeIntervalMs(monitor);
+    let alarms: Record<string, AlarmState> = {};
     for (;;) {
       const left = started + ms - this.c.clock.now();
       if (left <= 0) return OK;
-      await waitFor(this.c.clock, Math.min(left, pollMs), signal);
-      const targets = await this.c.router.health(group);
-      if (!targets.some((target) => target.state === 'healthy')) {
-        const reasons = targets.map(
-          (t) => `${t.id} ${t.state}${t.reason === undefined ? '' : ` (${t.reason})`}`,
-        );
-        return {
-          ok: false,
-          reason: `no target of the new release is healthy during the bake: ${reasons.join('; ')}`,
-        };
+      await waitFor(this.c.clock, Math.min(left, every), signal);
+      if (this.c.promotions.take(deployment.id)) return OK; // a person cut the bake short
+      const verdict = judgeRelease(monitor, await this.observe(deployment), alarms);
+      if (!verdict.ok) {
+        this.c.note(deployment.id, {
+          type: 'release.failing',
+          reason: verdict.reason,
+          data: { cause: verdict.cause, ...verdict.data },
+        });
+        return { ok: false, reason: verdict.reason, data: { cause: verdict.cause } };
       }
+      alarms = verdict.alarms;
     }
+  }
+
+  /**
+   * Holds until a person promotes the deployment (`phoenix promote`). A promotion recorded
+   * after this step began (before a restart) counts.
+   */
+  private async awaitPromotion(deployment: Deployment, signal: AbortSignal): Promise<StepOutcome> {
+    const since = Date.parse(deployment.stepStartedAt ?? new Date(0).toISOString());
+    const recorded = deployment.timeline.some(
+      (event) => event.type === 'deployment.promoted' && Date.parse(event.time) >= since,
+    );
+    if (recorded) return OK;
+    await this.c.promotions.next(deployment.id, signal);
+    return OK;
+  }
+
+  /** What the judge needs about the new release now, from the router and the runtime. */
+  private async observe(deployment: Deployment): Promise<ReleaseObservation> {
+    const { group, monitor } = deployment.target;
+    const nowMs = this.c.clock.now();
+    const [buckets, health] = await Promise.all([
+      this.c.router.window(group, nowMs - judgeLookbackMs(monitor)),
+      this.c.router.health(group),
+    ]);
+    return { buckets, health, restarts: this.restarts(deployment), nowMs };
+  }
+
+  private restarts(deployment: Deployment): { instanceId: string; count: number }[] {
+    const { windowMs } = deployment.target.monitor.crashLoop;
+    return this.c.runtime
+      .list({
+        service: deployment.service,
+        environment: deployment.environment,
+        releaseId: deployment.releaseId,
+      })
+      .filter((instance) => instance.status !== 'stopped')
+      .map((instance) => ({
+        instanceId: instance.id,
+        count: this.c.runtime.restartsWithin(instance.id, windowMs),
+      }));
   }
 
   private async drainPrevious(deployment: Deployment): Promise<StepOutcome> {

@@ -1,3 +1,4 @@
+import { releaseMonitor } from '../deploy/release-monitor.js';
 import { describe, expect, it } from 'vitest';
 import { parsePhoenixConfig } from '../config/phoenix-config.js';
 import type { Deployment } from '../deploy/deployment.js';
@@ -46,7 +47,7 @@ function deployment(id: string, fields: Partial<Deployment> = {}): Deployment {
     service: 'shop',
     environment: 'dev',
     releaseId: 'rel_2',
-    strategy: { kind: 'all-at-once' },
+    strategy: { kind: 'all-at-once', bakeMs: 0 },
     status: 'succeeded',
     plan: [],
     step: 0,
@@ -67,6 +68,7 @@ function deployment(id: string, fields: Partial<Deployment> = {}): Deployment {
       },
       env: {},
       functionCommands: {},
+      monitor: releaseMonitor({}),
     },
     trigger: { type: 'pipeline', actor: 'pipeline', runId: 'r_1' },
     servingReleaseId: 'rel_2',

@@ -1,3 +1,6 @@
+import type { ServerErrorRetry } from './retry-policy.js';
+import type { WindowBucket } from './rolling-window.js';
+
 /**
  * The control plane's view of the data plane: idempotent, desired-state calls. The built-in
  * router (`phoenix router`, its own process) implements it over its admin API; HAProxy's
@@ -10,7 +13,15 @@
 export interface TrafficRouter {
   putListener(listener: ListenerSpec): Promise<void>;
   putTargetGroup(group: TargetGroupSpec): Promise<void>;
-  applyWeights(listener: string, split: readonly WeightedGroup[]): Promise<void>;
+  /**
+   * `serverErrorRetry` (while a canary is judged): a GET or HEAD that got a 5xx from the
+   * `from` group is sent once to the `to` group; the 5xx still counts against `from`.
+   */
+  applyWeights(
+    listener: string,
+    split: readonly WeightedGroup[],
+    options?: { serverErrorRetry?: ServerErrorRetry },
+  ): Promise<void>;
   /** The split the router is actually applying (after a restart, say). */
   verifyWeights(listener: string): Promise<WeightedGroup[]>;
   /** Stop sending new requests to the targets; resolves when in-flight ones are done or the timeout passes. */
@@ -22,6 +33,8 @@ export interface TrafficRouter {
   removeTargetGroup(group: string): Promise<void>;
   health(group: string): Promise<TargetHealth[]>;
   counters(group: string): Promise<TargetGroupCounters>;
+  /** The group's traffic in WINDOW_BUCKET_MS slices since `sinceMs` (epoch ms), oldest first. */
+  window(group: string, sinceMs?: number): Promise<WindowBucket[]>;
 }
 
 export interface ListenerSpec {

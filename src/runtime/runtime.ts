@@ -16,6 +16,8 @@ export interface Runtime {
   stop(instanceIds: readonly string[], options?: { graceMs?: number }): Promise<void>;
   list(filter?: InstanceFilter): Instance[];
   adopt(): Promise<Instance[]>;
+  /** Restarts of an instance (after crashes) in the last `windowMs`: the crash-loop breaker's input. */
+  restartsWithin(instanceId: string, windowMs: number): number;
   subscribe(listener: (event: InstanceEvent) => void): () => void;
   /** Stops watching (timers, restart loops); instances keep running. */
   close(): Promise<void>;

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Deployment } from '../deploy/deployment.js';
 import type { NewDeployment } from '../deploy/ports.js';
+import { releaseMonitor } from '../deploy/release-monitor.js';
 import { planBlueGreen } from '../deploy/strategies/blue-green.js';
 import { ConflictError, IllegalTransitionError, NotFoundError } from '../shared/errors.js';
 import type { Store } from './store.js';
@@ -28,7 +29,12 @@ afterEach(async () => {
 });
 
 function input(overrides: Partial<NewDeployment> = {}): NewDeployment {
-  const strategy = { kind: 'blue-green', bakeMs: 60_000, testListener: true } as const;
+  const strategy = {
+    kind: 'blue-green',
+    bakeMs: 60_000,
+    testListener: true,
+    manualPromote: false,
+  } as const;
   return {
     service: 'shop',
     environment: 'dev',
@@ -54,6 +60,7 @@ function input(overrides: Partial<NewDeployment> = {}): NewDeployment {
         gracePeriodMs: 10_000,
       },
       env: { LOG_LEVEL: 'info' },
+      monitor: releaseMonitor({}),
       functionCommands: { smoke: { command: 'npm run smoke', timeoutMs: 60_000 } },
     },
     trigger: { type: 'pipeline', actor: 'pipeline', runId: 'r_1' },

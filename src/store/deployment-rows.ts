@@ -1,5 +1,13 @@
 import { z } from 'zod';
 import { HOOK_POINTS } from '../config/appspec-hooks.js';
+import { releaseMonitor } from '../deploy/release-monitor.js';
+import {
+  ALARM_METRICS,
+  COMPARISONS,
+  TREAT_MISSING_DATA,
+  type AlarmSpec,
+  type AlarmStatistic,
+} from '../monitor/alarm-spec.js';
 import type {
   Deployment,
   DeploymentEvent,
@@ -52,14 +60,31 @@ export const DEPLOYMENT_COLUMNS =
 
 export const DEPLOYMENT_EVENT_COLUMNS = 'id, deployment_id, time, type, reason, data_json';
 
+// Rows written before issue 5 lack the fields added since: they read as their defaults.
 const strategySchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('all-at-once') }),
+  z.object({ kind: z.literal('all-at-once'), bakeMs: z.number().nonnegative().default(0) }),
   z.object({
     kind: z.literal('blue-green'),
     bakeMs: z.number().nonnegative(),
     testListener: z.boolean(),
+    manualPromote: z.boolean().default(false),
   }),
-]) satisfies z.ZodType<DeploymentStrategy>;
+  z.object({
+    kind: z.literal('canary'),
+    percent: z.number().int().min(1).max(99),
+    intervalMs: z.number().nonnegative(),
+    bakeMs: z.number().nonnegative(),
+    testListener: z.boolean(),
+    manualPromote: z.boolean(),
+  }),
+  z.object({
+    kind: z.literal('linear'),
+    percent: z.number().int().min(1).max(99),
+    intervalMs: z.number().nonnegative(),
+    bakeMs: z.number().nonnegative(),
+    testListener: z.boolean(),
+  }),
+]) satisfies z.ZodType<DeploymentStrategy, z.ZodTypeDef, unknown>;
 
 const stepSchema = z.discriminatedUnion('kind', [
   z.object({
@@ -76,9 +101,28 @@ const stepSchema = z.discriminatedUnion('kind', [
     weight: z.number().int().min(0).max(100),
   }),
   z.object({ kind: z.literal('bake'), status: z.literal('baking'), ms: z.number().nonnegative() }),
+  z.object({ kind: z.literal('await-promotion'), status: z.literal('paused') }),
   z.object({ kind: z.literal('drain-previous'), status: z.literal('draining') }),
   z.object({ kind: z.literal('stop-previous'), status: z.literal('draining') }),
 ]) satisfies z.ZodType<DeploymentStep>;
+
+/** An alarm as the deployment stored it: normalised already (see monitor/alarm-spec.ts). */
+const storedAlarmSchema = z.object({
+  name: z.string(),
+  metric: z.enum(ALARM_METRICS),
+  statistic: z
+    .string()
+    .regex(/^(sum|average|p\d+(\.\d+)?)$/)
+    .transform((value) => value as AlarmStatistic)
+    .optional(),
+  comparison: z.enum(COMPARISONS),
+  threshold: z.number(),
+  periodMs: z.number().positive(),
+  evaluationPeriods: z.number().int().positive(),
+  datapointsToAlarm: z.number().int().positive(),
+  treatMissingData: z.enum(TREAT_MISSING_DATA),
+  minRequests: z.number().int().nonnegative(),
+}) satisfies z.ZodType<AlarmSpec, z.ZodTypeDef, unknown>;
 
 const targetSchema = z.object({
   releaseNumber: z.number().int(),
@@ -99,7 +143,14 @@ const targetSchema = z.object({
   }),
   env: z.record(z.string()),
   functionCommands: z.record(z.object({ command: z.string(), timeoutMs: z.number().optional() })),
-}) satisfies z.ZodType<DeploymentTarget>;
+  monitor: z
+    .object({
+      alarms: z.array(storedAlarmSchema),
+      crashLoop: z.object({ restarts: z.number().int(), windowMs: z.number() }),
+      retryCanaryErrors: z.boolean(),
+    })
+    .default(() => releaseMonitor({})),
+}) satisfies z.ZodType<DeploymentTarget, z.ZodTypeDef, unknown>;
 
 const triggerSchema = z.object({
   type: z.enum(['pipeline', 'manual', 'rollback', 'retry']),

@@ -3,6 +3,8 @@ import type { HookPoint } from '../../config/appspec-hooks.js';
 import { planAllAtOnce } from './all-at-once.js';
 import { brief } from '../testing/plan-brief.js';
 
+const NO_BAKE = { kind: 'all-at-once', bakeMs: 0 } as const;
+
 const ECS_HOOKS: HookPoint[] = ['before-install', 'healthy', 'before-shift', 'after-shift'];
 const EC2_HOOKS: HookPoint[] = [
   'before-install',
@@ -72,11 +74,11 @@ describe('planAllAtOnce', () => {
       ],
     ],
   ])('plans %s', (_name, previous, hookPoints, expected) => {
-    expect(brief(planAllAtOnce({ previous, hookPoints }))).toEqual(expected);
+    expect(brief(planAllAtOnce(NO_BAKE, { previous, hookPoints }))).toEqual(expected);
   });
 
   it('never routes test traffic', () => {
-    const plan = planAllAtOnce({ previous: true, hookPoints: ['test-traffic'] });
+    const plan = planAllAtOnce(NO_BAKE, { previous: true, hookPoints: ['test-traffic'] });
 
     expect(plan.map((step) => step.kind)).not.toContain('route-test');
     expect(plan).not.toContainEqual(expect.objectContaining({ point: 'test-traffic' }));

@@ -1,17 +1,24 @@
+import type { DeploymentStrategy } from '../deployment.js';
 import { hooksAt, retirePhase, startPhase, type DeploymentStep, type PlanContext } from './step.js';
+
+export type AllAtOnceStrategy = Extract<DeploymentStrategy, { kind: 'all-at-once' }>;
 
 /**
  * All at once (CodeDeploy's ECSAllAtOnce): start the new release, wait until it is healthy,
  * move all of production to it in one atomic change, then drain and stop the previous one.
- * No test listener and no bake: the hooks before the shift are the only validation.
+ * No test listener: the hooks before the shift are the only validation. With a bake time,
+ * the previous release stays up that long after the shift while the new one is judged.
  */
-export function planAllAtOnce(context: PlanContext): DeploymentStep[] {
+export function planAllAtOnce(strategy: AllAtOnceStrategy, context: PlanContext): DeploymentStep[] {
   return [
     ...startPhase(context),
     ...hooksAt('healthy', 'testing', context),
     ...hooksAt('before-shift', 'testing', context),
     { kind: 'shift', status: 'shifting', weight: 100 },
     ...hooksAt('after-shift', 'shifting', context),
+    ...(context.previous && strategy.bakeMs > 0
+      ? [{ kind: 'bake', status: 'baking', ms: strategy.bakeMs } as const]
+      : []),
     ...retirePhase(context),
   ];
 }

@@ -7,6 +7,7 @@ const BAKE = {
   kind: 'blue-green',
   bakeMs: 300_000,
   testListener: true,
+  manualPromote: false,
 } satisfies BlueGreenStrategy;
 const ECS_HOOKS: HookPoint[] = [
   'before-install',

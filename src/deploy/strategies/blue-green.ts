@@ -11,9 +11,10 @@ export { DEFAULT_BAKE_MS } from '../../config/environment-schema.js';
  * Blue/green as CodeDeploy does it for ECS: start green; once healthy, the test listener
  * routes to it and the validation hooks run (AfterAllowTestTraffic, BeforeAllowTraffic);
  * production moves to green atomically; AfterAllowTraffic; then the bake time, during which
- * blue stays up for an instant rollback; then blue is drained and stopped. Until production
- * moves, a failure leaves blue serving untouched. A first deployment has no blue: nothing
- * to keep warm, so no bake.
+ * blue stays up for an instant rollback and green is judged on its live traffic; then blue
+ * is drained and stopped. Until production moves, a failure leaves blue serving untouched.
+ * With `manualPromote`, production moves only once a person promotes green. A first
+ * deployment has no blue: nothing to keep warm, so no bake and no hold.
  */
 export function planBlueGreen(strategy: BlueGreenStrategy, context: PlanContext): DeploymentStep[] {
   return [
@@ -22,6 +23,9 @@ export function planBlueGreen(strategy: BlueGreenStrategy, context: PlanContext)
     ...(strategy.testListener ? [{ kind: 'route-test', status: 'testing' } as const] : []),
     ...hooksAt('test-traffic', 'testing', context),
     ...hooksAt('before-shift', 'testing', context),
+    ...(strategy.manualPromote && context.previous
+      ? [{ kind: 'await-promotion', status: 'paused' } as const]
+      : []),
     { kind: 'shift', status: 'shifting', weight: 100 },
     ...hooksAt('after-shift', 'shifting', context),
     ...(context.previous ? [{ kind: 'bake', status: 'baking', ms: strategy.bakeMs } as const] : []),

@@ -25,8 +25,14 @@ export type DeploymentStep =
    * atomic change. At 100 the test listener follows: at rest both listeners agree.
    */
   | { kind: 'shift'; status: 'shifting'; weight: number }
-  /** Wait with the previous release up, for an instant rollback. */
+  /**
+   * Wait with the previous release up, for an instant rollback, while the new release is
+   * judged on its live traffic (alarms, health, crash loops): between canary and linear
+   * shifts, and after the last one (the watch window).
+   */
   | { kind: 'bake'; status: 'baking'; ms: number }
+  /** Hold until a person promotes the deployment (`promote: manual`); production is split or untouched. */
+  | { kind: 'await-promotion'; status: 'paused' }
   /** The previous release gets no new requests; those in flight finish (up to a timeout). */
   | { kind: 'drain-previous'; status: 'draining' }
   /** The previous release leaves the router and its instances stop. */
@@ -114,6 +120,8 @@ export function describeStep(step: DeploymentStep): string {
       return `shift ${step.weight}% of production to the new release`;
     case 'bake':
       return `bake for ${formatDuration(step.ms)} with the previous release up`;
+    case 'await-promotion':
+      return 'wait for a person to promote the new release';
     case 'drain-previous':
       return 'drain the previous release';
     case 'stop-previous':

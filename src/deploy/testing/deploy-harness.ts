@@ -18,6 +18,7 @@ import {
   type DeploymentControllerOptions,
 } from '../deployment-controller.js';
 import type { Deployment, DeploymentStrategy } from '../deployment.js';
+import type { DeployInput } from '../deployment-request.js';
 import type { EnvironmentListeners } from '../deploy-context.js';
 import type { DeployableRelease, ReleaseSource } from '../ports.js';
 import { JumpClock } from './jump-clock.js';
@@ -54,6 +55,8 @@ export interface TestRelease extends DeployableRelease {
 export interface ReleaseOptions {
   /** false: /health answers 503. */
   healthy?: boolean;
+  /** true: every instance exits at start (a crash loop). */
+  crash?: boolean;
   /** appspec.yml's text. */
   appspec?: string;
   /** Other files of the release, e.g. hook scripts (made executable). */
@@ -67,7 +70,7 @@ export interface ReleaseOptions {
  */
 export class DeployHarness {
   readonly clock = new JumpClock();
-  readonly router = new RecordingRouter();
+  readonly router = new RecordingRouter(this.clock);
   readonly store: Store;
   readonly config: PhoenixConfig;
   runtime: LocalRuntime;
@@ -110,7 +113,7 @@ export class DeployHarness {
     copyFileSync(RELEASE_APP, join(directory, 'server.mjs'));
     writeFileSync(
       join(directory, 'release.json'),
-      JSON.stringify({ version, healthy: options.healthy ?? true }),
+      JSON.stringify({ version, healthy: options.healthy ?? true, crash: options.crash ?? false }),
     );
     if (options.appspec !== undefined)
       writeFileSync(join(directory, 'appspec.yml'), options.appspec);
@@ -169,8 +172,10 @@ export class DeployHarness {
     controller: DeploymentController,
     release: TestRelease,
     strategy?: DeploymentStrategy,
+    monitor?: DeployInput['monitor'],
   ): Promise<Deployment> {
     return controller.deploy({
+      ...(monitor === undefined ? {} : { monitor }),
       service: 'shop',
       environment: 'dev',
       releaseId: release.id,

@@ -1,4 +1,9 @@
 import { request } from 'node:http';
+import { statusClassOf } from '../../router/counters.js';
+import { latencySlot } from '../../router/latency-histogram.js';
+import type { ServerErrorRetry } from '../../router/retry-policy.js';
+import { RollingWindow, type WindowBucket, type WindowField } from '../../router/rolling-window.js';
+import { systemClock, type Clock } from '../../shared/clock.js';
 import { ConflictError, ExternalServiceError, NotFoundError } from '../../shared/errors.js';
 import type {
   DrainResult,
@@ -24,6 +29,7 @@ export type RouterCall =
       split: WeightedGroup[];
       /** Healthy targets of each group named with weight, when the split was applied. */
       healthy: Record<string, number>;
+      serverErrorRetry?: ServerErrorRetry;
     }
   | { op: 'drain'; group: string }
   | { op: 'removeTargetGroup'; group: string };
@@ -54,11 +60,14 @@ interface GroupState {
  * `complaints`, so that a caller that swallows errors still fails its test.
  */
 export class RecordingRouter implements TrafficRouter {
+  constructor(private readonly clock: Clock = systemClock()) {}
+
   readonly calls: RouterCall[] = [];
   readonly complaints: string[] = [];
   private readonly listeners = new Map<string, { spec: ListenerSpec; split: WeightedGroup[] }>();
   private readonly groups = new Map<string, GroupState>();
   private closed = false;
+  private readonly windows = new Map<string, RollingWindow>();
   /** While set, every call fails as an unreachable router does (not a misuse: no complaint). */
   unreachable = false;
 
@@ -115,7 +124,11 @@ export class RecordingRouter implements TrafficRouter {
     this.calls.push({ op: 'putTargetGroup', group: group.name, targets: ids });
   }
 
-  async applyWeights(listener: string, split: readonly WeightedGroup[]): Promise<void> {
+  async applyWeights(
+    listener: string,
+    split: readonly WeightedGroup[],
+    options: { serverErrorRetry?: ServerErrorRetry } = {},
+  ): Promise<void> {
     this.open();
     const entry = this.listeners.get(listener);
     if (entry === undefined)
@@ -141,7 +154,15 @@ export class RecordingRouter implements TrafficRouter {
     for (const { group, weight } of split) {
       if (weight > 0) healthy[group] = this.healthyCount(group);
     }
-    this.calls.push({ op: 'applyWeights', listener, split: entry.split, healthy });
+    this.calls.push({
+      op: 'applyWeights',
+      listener,
+      split: entry.split,
+      healthy,
+      ...(options.serverErrorRetry === undefined
+        ? {}
+        : { serverErrorRetry: options.serverErrorRetry }),
+    });
   }
 
   async verifyWeights(listener: string): Promise<WeightedGroup[]> {
@@ -216,6 +237,40 @@ export class RecordingRouter implements TrafficRouter {
       retries: 0,
       latencyMs: [],
     };
+  }
+
+  async window(group: string, sinceMs?: number): Promise<WindowBucket[]> {
+    this.open();
+    if (!this.groups.has(group))
+      throw this.complain(new NotFoundError(`there is no target group ${group}`));
+    return this.windowOf(group).buckets(sinceMs);
+  }
+
+  /**
+   * Plays traffic to a group, as if the router had proxied it now (by the clock given to
+   * the constructor): `count` responses with `status` (0: the upstream failed), each
+   * taking `latencyMs`.
+   */
+  serve(group: string, traffic: { status: number; count?: number; latencyMs?: number }): void {
+    const window = this.windowOf(group);
+    const field = traffic.status === 0 ? undefined : statusFieldOf(traffic.status);
+    for (let i = 0; i < (traffic.count ?? 1); i++) {
+      if (traffic.status === 0) {
+        window.add('upstreamErrors');
+        window.addResponse('status5xx', latencySlot(traffic.latencyMs ?? 1));
+      } else {
+        window.addResponse(field, latencySlot(traffic.latencyMs ?? 1));
+      }
+    }
+  }
+
+  private windowOf(group: string): RollingWindow {
+    let window = this.windows.get(group);
+    if (window === undefined) {
+      window = new RollingWindow(this.clock);
+      this.windows.set(group, window);
+    }
+    return window;
   }
 
   /** The listener's split as applied; undefined when there is no such listener. */
@@ -331,4 +386,9 @@ function probe(target: TargetSpec, path: string, timeoutMs: number): Promise<num
     req.on('error', () => resolve(undefined));
     req.end();
   });
+}
+
+function statusFieldOf(status: number): WindowField | undefined {
+  const statusClass = statusClassOf(status);
+  return statusClass === '1xx' ? undefined : (`status${statusClass}` as const);
 }
