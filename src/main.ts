@@ -272,6 +272,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     now: () => clock.now(),
     version: phoenix.version,
     deployer: deployments.deployer,
+    deployments: deployments.controller,
+    deploymentMetrics: {
+      services: store.services,
+      deployments: store.deployments,
+      releases: store.releases,
+      changes: deployments.changes,
+      runtime: deployments.runtime,
+    },
     listeners: deployments.listeners,
   });
   const host = options.host ?? DEFAULT_HOST;

@@ -188,6 +188,24 @@ export class ApiClient {
     return this.json('GET', `/api/deployments/${segment(id)}`);
   }
 
+  /** Lets a held deployment go on, or cuts its current bake short. */
+  promote(id: string): Promise<{ deployment: DeploymentView }> {
+    return this.json('POST', `/api/deployments/${segment(id)}/promote`);
+  }
+
+  /** Stops a deployment now: production goes back to what served before. */
+  abort(id: string): Promise<{ deployment: DeploymentView }> {
+    return this.json('POST', `/api/deployments/${segment(id)}/abort`);
+  }
+
+  /** Production back to an earlier release now (aborting the deployment in flight, if any). */
+  rollback(
+    service: string,
+    input: { environment: string; release?: string },
+  ): Promise<{ action: 'aborted' | 'deployed'; deployment: DeploymentView }> {
+    return this.json('POST', `/api/services/${segment(service)}/rollback`, { body: input });
+  }
+
   /** A stage's log as text, by default the build stage's. */
   async logs(reference: string, options: { stage?: number } = {}): Promise<string> {
     const response = await this.send(

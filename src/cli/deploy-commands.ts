@@ -28,8 +28,90 @@ interface StatusOptions extends ConnectionOptions {
   env?: string;
 }
 
-/** `phoenix deploy`, `phoenix status`. */
+interface EnvironmentOptions extends ConnectionOptions {
+  env: string;
+}
+
+interface RollbackOptions extends EnvironmentOptions {
+  to?: string;
+  follow?: boolean;
+}
+
+/** `phoenix deploy`, `status`, `promote`, `abort`, `rollback`. */
 export function registerDeployCommands(program: Command): void {
+  withConnectionOptions(
+    program
+      .command('promote')
+      .description(
+        "let the environment's held deployment go on (promote: manual), or end its current bake now",
+      )
+      .argument('<service>', 'service name')
+      .requiredOption('--env <environment>', 'the environment, e.g. prod'),
+  ).action((service: string, options: EnvironmentOptions) =>
+    runApiCommand(options, async (client) => {
+      const id = await deploymentInFlight(client, service, options.env);
+      if (id === undefined) return 1;
+      const { deployment } = await client.promote(id);
+      if (options.json) return printJson({ deployment });
+      process.stdout.write(`Promoted ${deployment.id}: it goes on (${deployment.status})\n`);
+      return undefined;
+    }),
+  );
+
+  withConnectionOptions(
+    program
+      .command('abort')
+      .description(
+        "stop the environment's deployment now: production goes back to what served before",
+      )
+      .argument('<service>', 'service name')
+      .requiredOption('--env <environment>', 'the environment, e.g. staging'),
+  ).action((service: string, options: EnvironmentOptions) =>
+    runApiCommand(options, async (client) => {
+      const id = await deploymentInFlight(client, service, options.env);
+      if (id === undefined) return 1;
+      const { deployment } = await client.abort(id);
+      if (options.json) return printJson({ deployment });
+      process.stdout.write(
+        `Aborting ${deployment.id}: production goes back to ${deployment.previousReleaseId ?? 'nothing (a first deployment)'}\n`,
+      );
+      return undefined;
+    }),
+  );
+
+  withConnectionOptions(
+    program
+      .command('rollback')
+      .description(
+        'production back to an earlier release now, skipping analysis (aborts a deployment in flight)',
+      )
+      .argument('<service>', 'service name')
+      .requiredOption('--env <environment>', 'the environment, e.g. prod')
+      .option('--to <release>', 'release id (rel_...) or SERVICE#NUMBER (default: the one before)')
+      .option('-f, --follow', 'print the timeline as it happens; exit 0 only if it succeeded'),
+  ).action((service: string, options: RollbackOptions) =>
+    runApiCommand(options, async (client) => {
+      const { action, deployment } = await client.rollback(service, {
+        environment: options.env,
+        ...(options.to === undefined ? {} : { release: options.to }),
+      });
+      if (!options.follow && options.json) return printJson({ action, deployment });
+      if (!options.json) {
+        process.stdout.write(
+          action === 'aborted'
+            ? `Aborting ${deployment.id}: production goes back to ${deployment.previousReleaseId ?? 'what served'}\n`
+            : `Rolling back: ${formatDeploymentStarted(deployment)}\n`,
+        );
+      }
+      if (!options.follow) return undefined;
+      const finished = await follow(client, deployment, !options.json);
+      if (options.json) printJson({ action, deployment: finished });
+      else process.stdout.write(`${formatDeploymentEnd(finished)}\n`);
+      const wanted = action === 'aborted' ? 'aborted' : 'succeeded';
+      return finished.status === wanted ? 0 : 1;
+    }),
+  );
+
   withConnectionOptions(
     program
       .command('deploy')
@@ -89,6 +171,20 @@ async function deploy(
   if (options.json) printJson({ deployment: finished });
   else process.stdout.write(`${formatDeploymentEnd(finished)}\n`);
   return finished.status === 'succeeded' ? 0 : 1;
+}
+
+/** The id of the environment's deployment in flight; undefined (said on stderr) when none. */
+async function deploymentInFlight(
+  client: ApiClient,
+  service: string,
+  environment: string,
+): Promise<string | undefined> {
+  const status = await client.serviceStatus(service, { environment });
+  const latest = status.environments[0]?.latest;
+  if (latest !== undefined && !isFinished(latest.status)) return latest.id;
+  const which = latest === undefined ? '' : ` (the latest, ${latest.id}, is ${latest.status})`;
+  process.stderr.write(`phoenix: ${service} ${environment} has no deployment in flight${which}\n`);
+  return undefined;
 }
 
 /** Polls the deployment until it has finished, printing each new timeline event once. */

@@ -27,12 +27,25 @@ export function colorDeploymentStatus(status: DeploymentStatus, colors: Colors =
   return colors[STATUS_COLORS[status]](status);
 }
 
-/** `strategy blue-green (bake 5m)` in a few words. */
+/** `blue-green (bake 5m)`, `canary 10% for 1m (bake 5m)` in a few words. */
 function strategyOf(deployment: DeploymentView): string {
   const { strategy } = deployment;
-  if (strategy.kind !== 'blue-green') return strategy.kind;
-  const test = strategy.testListener ? ', test traffic first' : '';
-  return `blue-green (bake ${describeMs(strategy.bakeMs)}${test})`;
+  const bake = strategy.bakeMs > 0 ? `bake ${describeMs(strategy.bakeMs)}` : '';
+  if (strategy.kind === 'all-at-once') return bake === '' ? 'all-at-once' : `all-at-once (${bake})`;
+  const extras = [
+    bake,
+    strategy.testListener ? 'test traffic first' : '',
+    strategy.kind !== 'linear' && strategy.manualPromote ? 'promoted by hand' : '',
+  ].filter((part) => part !== '');
+  const details = extras.length === 0 ? '' : ` (${extras.join(', ')})`;
+  switch (strategy.kind) {
+    case 'blue-green':
+      return `blue-green${details}`;
+    case 'canary':
+      return `canary ${strategy.percent}% for ${describeMs(strategy.intervalMs)}${details}`;
+    case 'linear':
+      return `linear +${strategy.percent}% every ${describeMs(strategy.intervalMs)}${details}`;
+  }
 }
 
 /** `pipeline run shop #2`, `manual by alice`. */

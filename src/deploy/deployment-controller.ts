@@ -189,6 +189,11 @@ export class DeploymentController {
     return environmentStatus(this.o.deployments, service, environment);
   }
 
+  /** An environment's deployments, newest first. */
+  history(service: string, environment: string, limit = 100): Deployment[] {
+    return this.o.deployments.list({ service, environment, limit });
+  }
+
   /** Deployments' hook output. */
   logFile(id: string): string {
     return deploymentLogFile(this.o.logDirectory, id);

@@ -186,3 +186,81 @@ describe('EnvironmentDeployer', () => {
     expect(recorded).toMatchObject({ releaseId: release.id, trigger: TRIGGER });
   });
 });
+
+describe('EnvironmentDeployer.rollback', () => {
+  async function serve(version: string): Promise<string> {
+    const release = harness.release(version);
+    const recorded = await deployer().deploy({
+      config,
+      environment: 'dev',
+      releaseId: release.id,
+      trigger: TRIGGER,
+    });
+    expect((await controller.whenFinished(recorded.id)).status).toBe('succeeded');
+    return release.id;
+  }
+
+  it('goes back to the release that served before, all at once and unjudged', async () => {
+    const v1 = await serve('v1');
+    await serve('v2');
+
+    const result = await deployer().rollback({ service: 'shop', environment: 'dev', actor: 'bob' });
+    const finished = await controller.whenFinished(result.deployment.id);
+
+    expect(result.kind).toBe('deployed');
+    expect(finished).toMatchObject({
+      status: 'succeeded',
+      releaseId: v1,
+      strategy: { kind: 'all-at-once', bakeMs: 0 },
+      trigger: { type: 'rollback', actor: 'bob', detail: 'from rel_2' },
+    });
+    expect(finished.plan.map((step) => step.kind)).not.toContain('bake');
+    expect(await harness.serving()).toBe('v1');
+  });
+
+  it('goes back to any earlier release named, starting it afresh', async () => {
+    const v1 = await serve('v1');
+    await serve('v2');
+    await serve('v3');
+
+    const result = await deployer().rollback({
+      service: 'shop',
+      environment: 'dev',
+      releaseId: v1,
+      actor: 'bob',
+    });
+    await controller.whenFinished(result.deployment.id);
+
+    expect(await harness.serving()).toBe('v1');
+  });
+
+  it('aborts the deployment in flight: production goes back to what served', async () => {
+    await serve('v1');
+    const slow = parsePhoenixConfig(PHOENIX_YML.replace('bake: 0s', 'bake: 10m'), 'phoenix.yml');
+    Object.assign(slow.environments[0]?.variables ?? {}, config.environments[0]?.variables);
+    const recorded = await deployer().deploy({
+      config: slow,
+      environment: 'dev',
+      releaseId: harness.release('v2').id,
+      trigger: TRIGGER,
+    });
+    await harness.until(recorded.id, (d) => d.status === 'baking');
+
+    const result = await deployer().rollback({ service: 'shop', environment: 'dev', actor: 'bob' });
+    const finished = await controller.whenFinished(recorded.id);
+
+    expect(result).toMatchObject({ kind: 'aborted', deployment: { id: recorded.id } });
+    expect(finished.status).toBe('aborted');
+    expect(await harness.serving()).toBe('v1');
+  });
+
+  it('refuses when there is nothing earlier to go back to', async () => {
+    await serve('v1');
+
+    await expect(
+      deployer().rollback({ service: 'shop', environment: 'dev', actor: 'bob' }),
+    ).rejects.toThrow(
+      new ConflictError('shop dev has no earlier release to roll back to: name one with --to'),
+    );
+  });
+});

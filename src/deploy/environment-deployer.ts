@@ -1,11 +1,16 @@
 import type { PhoenixConfig } from '../config/phoenix-config.js';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
 import type { DeploymentController } from './deployment-controller.js';
-import { isFinished, type Deployment, type DeploymentTrigger } from './deployment.js';
+import {
+  isFinished,
+  type Deployment,
+  type DeploymentStrategy,
+  type DeploymentTrigger,
+} from './deployment.js';
 import type { ListenerRegistry } from './listener-registry.js';
 
 export interface EnvironmentDeployerOptions {
-  controller: Pick<DeploymentController, 'deploy' | 'status'>;
+  controller: Pick<DeploymentController, 'deploy' | 'status' | 'abort' | 'history'>;
   listeners: Pick<ListenerRegistry, 'record'>;
   /** Resolves when the router can be driven; rejects saying why not (and what to do). */
   routerReady: () => Promise<void>;
@@ -21,7 +26,24 @@ export interface EnvironmentDeployInput {
   environment: string;
   releaseId: string;
   trigger: DeploymentTrigger;
+  /** Instead of the environment's strategy (a rollback goes all at once, unjudged). */
+  strategy?: DeploymentStrategy;
 }
+
+export interface RollbackInput {
+  service: string;
+  environment: string;
+  /** The release to go back to; the one that served before the current one when absent. */
+  releaseId?: string;
+  actor: string;
+}
+
+/** What `rollback` did: aborted the deployment in flight, or deployed an earlier release. */
+export type RollbackResult =
+  { kind: 'aborted'; deployment: Deployment } | { kind: 'deployed'; deployment: Deployment };
+
+/** A rollback skips every analysis: all at once, no bake, nothing judged but health. */
+const ROLLBACK_STRATEGY: DeploymentStrategy = { kind: 'all-at-once', bakeMs: 0 };
 
 /**
  * Deploys a release to an environment as phoenix.yml describes it: its listeners (recorded
@@ -65,7 +87,7 @@ export class EnvironmentDeployer {
       releaseId,
       config,
       trigger,
-      strategy: environment.strategy,
+      strategy: input.strategy ?? environment.strategy,
       env: environment.variables,
       instances: environment.instances,
       monitor: {
@@ -84,5 +106,54 @@ export class EnvironmentDeployer {
     const release = this.o.releases.get(input.releaseId);
     const config = await this.o.configs.load(release.service, release.commit);
     return this.deploy({ ...input, config });
+  }
+
+  /**
+   * `phoenix rollback`: production back to an earlier release now, skipping analysis. With a
+   * deployment in flight, that is aborting it (production returns to what served before it,
+   * in one router change). Otherwise the earlier release (the one that served before the
+   * current one, or `releaseId`) is deployed all at once, without bake or alarms; its
+   * instances start afresh if they are gone. ConflictError when there is nothing earlier.
+   */
+  async rollback(input: RollbackInput): Promise<RollbackResult> {
+    const { service, environment, actor } = input;
+    const latest = this.o.controller.status(service, environment)[0]?.latest;
+    if (latest !== undefined && !isFinished(latest.status)) {
+      if (input.releaseId !== undefined && input.releaseId !== latest.previousReleaseId) {
+        throw new ConflictError(
+          `${service} ${environment} has deployment ${latest.id} in flight (${latest.status}): abort it first (phoenix abort), then roll back to ${input.releaseId}`,
+        );
+      }
+      return { kind: 'aborted', deployment: await this.o.controller.abort(latest.id, actor) };
+    }
+    const serving = latest?.servingReleaseId;
+    const target = input.releaseId ?? this.releaseBefore(service, environment, serving);
+    if (target === undefined) {
+      throw new ConflictError(
+        `${service} ${environment} has no earlier release to roll back to: name one with --to`,
+      );
+    }
+    const deployment = await this.deployRelease({
+      environment,
+      releaseId: target,
+      trigger: {
+        type: 'rollback',
+        actor,
+        ...(serving === undefined ? {} : { detail: `from ${serving}` }),
+      },
+      strategy: ROLLBACK_STRATEGY,
+    });
+    return { kind: 'deployed', deployment };
+  }
+
+  /** The newest release that served the environment successfully before `current`. */
+  private releaseBefore(
+    service: string,
+    environment: string,
+    current: string | undefined,
+  ): string | undefined {
+    return this.o.controller
+      .history(service, environment)
+      .find((d) => d.status === 'succeeded' && d.releaseId !== current)?.releaseId;
   }
 }

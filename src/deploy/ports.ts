@@ -78,6 +78,8 @@ export interface DeploymentStore {
   unfinished(): Deployment[];
   /** The newest deployment of each environment of the service (or of one environment). */
   latest(service: string, environment?: string): Deployment[];
+  /** Newest first, at most `limit`. */
+  list(query: { service: string; environment?: string; limit: number }): Deployment[];
   /** The release production routes to, as the last finished deployment left it. */
   servingRelease(service: string, environment: string): string | undefined;
   /** Per environment at rest, the successful deployment of the release that serves it. */

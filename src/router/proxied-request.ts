@@ -12,6 +12,7 @@ import {
   isRefusedByClient,
   retryAfterFailure,
   retryAfterResponse,
+  type ServerErrorRetry,
 } from './retry-policy.js';
 import type { InFlight, Target } from './target.js';
 
@@ -57,6 +58,7 @@ export class ProxiedRequest {
   private current: Attempt | undefined;
   /** The attempt whose response is being delivered to the client. */
   private delivering: Attempt | undefined;
+  private serverErrorRetry: ServerErrorRetry | undefined;
 
   constructor(
     private readonly req: ClientRequestInfo,
@@ -81,7 +83,11 @@ export class ProxiedRequest {
   }
 
   start(): void {
-    const target = this.context.route().pick();
+    const route = this.context.route();
+    // The canary 5xx retry follows the route the request started under: a canary rolled back
+    // while its answer was on the way has left the route, but its 5xx is still retried.
+    this.serverErrorRetry = route.serverErrorRetry;
+    const target = route.pick();
     if (target === undefined) {
       this.answer(503, `no target is available for listener ${this.context.listener}`);
       return;
@@ -247,9 +253,9 @@ export class ProxiedRequest {
 
   /** The stable group's target for a canary's 5xx, when the listener asks for that retry. */
   private serverErrorRetryTarget(status: number, target: Target): Target | undefined {
-    const route = this.context.route();
-    const policy = route.serverErrorRetry;
+    const policy = this.serverErrorRetry ?? this.context.route().serverErrorRetry;
     if (policy === undefined) return undefined;
+    const route = this.context.route();
     const retry = retryAfterResponse({
       status,
       method: this.method,

@@ -29,6 +29,7 @@ describe('deployments over HTTP', () => {
       version: 'test',
       processMetrics: false,
       deployer: f.deployments.deployer,
+      deployments: f.deployments.controller,
       listeners: f.deployments.listeners,
     });
     await app.ready();
@@ -40,6 +41,25 @@ describe('deployments over HTTP', () => {
     await app.close();
     await f.close();
   });
+
+  function phoenixYml(stagingStrategy: string): string {
+    return [
+      'service: shop',
+      'build: { retries: 0 }',
+      'release:',
+      '  start: node src/server.js',
+      '  health-check: { interval: 500ms, timeout: 400ms, healthy-threshold: 1 }',
+      'environments:',
+      '  - name: dev',
+      `    listeners: { production: ${ports['dev']}, test: ${ports['dev-test']} }`,
+      '  - name: staging',
+      `    listeners: { production: ${ports['staging']} }`,
+      `    strategy: ${stagingStrategy}`,
+      '    variables: { NODE_ENV: staging }',
+      '  - name: qa',
+      '',
+    ].join('\n');
+  }
 
   function call(method: 'GET' | 'POST', url: string, token: string, payload?: object) {
     return app.inject({
@@ -58,22 +78,7 @@ describe('deployments over HTTP', () => {
   it('has nothing to show, and nothing to deploy, before the first run', async () => {
     await f.pipeline.init({
       ...shopFiles(),
-      'phoenix.yml': [
-        'service: shop',
-        'build: { retries: 0 }',
-        'release:',
-        '  start: node src/server.js',
-        '  health-check: { interval: 500ms, timeout: 400ms, healthy-threshold: 1 }',
-        'environments:',
-        '  - name: dev',
-        `    listeners: { production: ${ports['dev']}, test: ${ports['dev-test']} }`,
-        '  - name: staging',
-        `    listeners: { production: ${ports['staging']} }`,
-        '    strategy: blue-green',
-        '    variables: { NODE_ENV: staging }',
-        '  - name: qa',
-        '',
-      ].join('\n'),
+      'phoenix.yml': phoenixYml('blue-green'),
     });
 
     const status = await call('GET', '/api/services/shop/status', viewer);
@@ -187,6 +192,57 @@ describe('deployments over HTTP', () => {
         message: expect.stringMatching(/^qa has no listeners, so it cannot be deployed/),
       },
     ]);
+  });
+
+  it('rolls staging back to the release before, all at once, and says so', async () => {
+    const nothingEarlier = await call('POST', '/api/services/shop/rollback', developer, {
+      environment: 'staging',
+    });
+    const run = await f.pipeline.finished(
+      await f.pipeline.submit(
+        f.pipeline.push({
+          'CHANGES.md': 'two\n',
+          // No bake, here: the test would wait out blue/green's five minutes.
+          'phoenix.yml': phoenixYml('{ type: blue-green, bake: 0s }'),
+        }),
+      ),
+    );
+    expect(run.status, run.reason).toBe('succeeded');
+    const second = await call('POST', '/api/services/shop/deployments', developer, {
+      environment: 'staging',
+    });
+    await finished(second.json().deployment.id);
+
+    const response = await call('POST', '/api/services/shop/rollback', developer, {
+      environment: 'staging',
+    });
+    const done = await finished(response.json().deployment.id);
+
+    expect(nothingEarlier.statusCode).toBe(409);
+    expect(nothingEarlier.json().detail).toMatch(/no earlier release to roll back to/);
+    expect(response.statusCode).toBe(202);
+    expect(response.json().action).toBe('deployed');
+    expect(done).toMatchObject({
+      status: 'succeeded',
+      releaseNumber: 1,
+      strategy: { kind: 'all-at-once', bakeMs: 0 },
+      trigger: { type: 'rollback', actor: 'dave' },
+    });
+  });
+
+  it.each([
+    ['promote', 409, /waits for no promotion/],
+    ['abort', 409, /nothing to abort/],
+  ])('refuses to %s a finished deployment', async (action, code, detail) => {
+    const status = await call('GET', '/api/services/shop/status?environment=dev', viewer);
+    const id = status.json<ServiceStatusView>().environments[0]?.latest.id ?? '';
+
+    const byViewer = await call('POST', `/api/deployments/${id}/${action}`, viewer);
+    const response = await call('POST', `/api/deployments/${id}/${action}`, developer);
+
+    expect(byViewer.statusCode).toBe(403);
+    expect(response.statusCode).toBe(code);
+    expect(response.json().detail).toMatch(detail);
   });
 
   it('answers 404 for a deployment that does not exist, 400 for what is not a deployment id', async () => {

@@ -18,21 +18,30 @@ const environmentName = z
   .string()
   .regex(ENVIRONMENT_NAME_PATTERN, 'is an environment name such as dev');
 
+const releaseReference = z
+  .string()
+  .regex(
+    /^(?:rel_[0-9a-z]{1,40}|[a-z][a-z0-9-]{0,62}#[1-9]\d{0,9})$/,
+    'is a release id (rel_...) or service#number',
+  );
+
 const deployBody = z
   .object({
     environment: environmentName,
     /** A release id or `service#number`; the service's latest release when absent. */
-    release: z
-      .string()
-      .regex(
-        /^(?:rel_[0-9a-z]{1,40}|[a-z][a-z0-9-]{0,62}#[1-9]\d{0,9})$/,
-        'is a release id (rel_...) or service#number',
-      )
-      .optional(),
+    release: releaseReference.optional(),
   })
   .strict();
 
 const statusQuery = z.object({ environment: environmentName.optional() }).strict();
+
+const rollbackBody = z
+  .object({
+    environment: environmentName,
+    /** The release to go back to (id or service#number); the one before the current when absent. */
+    release: releaseReference.optional(),
+  })
+  .strict();
 
 const deploymentParams = z.object({
   id: z.string().regex(/^dep_[0-9a-z]{1,40}$/, 'is a deployment id (dep_...)'),
@@ -80,6 +89,52 @@ export function registerDeploymentRoutes(app: FastifyInstance, context: RouteCon
     const { id } = parseInput(deploymentParams, request.params, 'path');
     return { deployment: deploymentView(store.deployments.get(id)) };
   });
+
+  app.post('/api/deployments/:id/promote', { config: { access: 'developer' } }, async (request) => {
+    const { id } = parseInput(deploymentParams, request.params, 'path');
+    const deployment = controllerOf(context.deps).promote(id, principalOf(request).name);
+    return { deployment: deploymentView(deployment) };
+  });
+
+  app.post(
+    '/api/deployments/:id/abort',
+    { config: { access: 'developer' } },
+    async (request, reply) => {
+      const { id } = parseInput(deploymentParams, request.params, 'path');
+      const deployment = await controllerOf(context.deps).abort(id, principalOf(request).name);
+      void reply.code(202);
+      return { deployment: deploymentView(deployment) };
+    },
+  );
+
+  app.post(
+    '/api/services/:name/rollback',
+    { config: { access: 'developer' } },
+    async (request, reply) => {
+      const { name } = parseInput(nameParams, request.params, 'path');
+      const body = parseInput(rollbackBody, request.body ?? {}, 'body');
+      store.services.get(name);
+      const release = body.release === undefined ? undefined : findRelease(store, body.release);
+      if (release !== undefined && release.service !== name) {
+        throw new ConflictError(`release ${release.id} belongs to ${release.service}, not ${name}`);
+      }
+      const result = await deployerOf(context.deps).rollback({
+        service: name,
+        environment: body.environment,
+        ...(release === undefined ? {} : { releaseId: release.id }),
+        actor: principalOf(request).name,
+      });
+      void reply.code(202);
+      return { action: result.kind, deployment: deploymentView(result.deployment) };
+    },
+  );
+}
+
+function controllerOf(deps: ServerDeps): NonNullable<ServerDeps['deployments']> {
+  if (deps.deployments === undefined) {
+    throw new ConflictError('this Phoenix server runs no deployment controller');
+  }
+  return deps.deployments;
 }
 
 function releaseToDeploy(store: Store, service: string, reference: string | undefined): Release {

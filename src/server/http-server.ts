@@ -41,6 +41,7 @@ export function createHttpServer(deps: ServerDeps): FastifyInstance {
       runs: deps.store.runs,
       bus: deps.bus,
       processMetrics: deps.processMetrics ?? true,
+      ...(deps.deploymentMetrics === undefined ? {} : { deployments: deps.deploymentMetrics }),
     }),
     repositoryOf: deps.repositoryOf ?? defaultRepositoryOf,
     publicUrl: () => deps.publicUrl().replace(/\/+$/, ''),

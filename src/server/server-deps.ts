@@ -1,4 +1,6 @@
+import type { DeploymentController } from '../deploy/deployment-controller.js';
 import type { EnvironmentDeployer } from '../deploy/environment-deployer.js';
+import type { DeploymentMetricsSources } from './metrics.js';
 import type { ListenerRegistry } from '../deploy/listener-registry.js';
 import type { Orchestrator } from '../pipeline/orchestrator.js';
 import type { RunEventBus } from '../pipeline/run-events.js';
@@ -47,8 +49,12 @@ export interface ServerDeps {
   heartbeatMs?: number;
   /** Node process metrics (CPU, memory, event loop) on /metrics; default true. */
   processMetrics?: boolean;
-  /** Starts deployments asked for over the API; without it they are refused (409). */
-  deployer?: Pick<EnvironmentDeployer, 'deployRelease'>;
+  /** Starts deployments (and rollbacks) asked for over the API; without it they are refused (409). */
+  deployer?: Pick<EnvironmentDeployer, 'deployRelease' | 'rollback'>;
+  /** Promotes and aborts deployments in flight; without it those are refused (409). */
+  deployments?: Pick<DeploymentController, 'promote' | 'abort'>;
+  /** Deployment and instance metrics on /metrics; without them, runs and requests only. */
+  deploymentMetrics?: DeploymentMetricsSources;
   /** The environments' listener ports, shown with their status. */
   listeners?: Pick<ListenerRegistry, 'ports'>;
 }

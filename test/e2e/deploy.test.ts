@@ -12,13 +12,18 @@ import { CLI, readEvents, ServerProcess } from '../support/server-process.js';
 
 const TOKEN = 'phx_test-admin-token-0123456789abcdef';
 
-/** The app: GET / answers the version it was built with; /health answers 200. */
+/**
+ * The app: GET / answers the version it was built with; /health answers 200. A version
+ * starting with "bad" fails every request but /health, as a release broken under real
+ * traffic while its health check stays green.
+ */
 const SERVER_MJS = `import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 const version = readFileSync(new URL('./version.txt', import.meta.url), 'utf8').trim();
 const server = createServer((request, response) => {
-  response.writeHead(200, { 'content-type': 'text/plain' });
-  response.end(request.url === '/health' ? 'ok' : version);
+  const health = request.url === '/health';
+  response.writeHead(health || !version.startsWith('bad') ? 200 : 500, { 'content-type': 'text/plain' });
+  response.end(health ? 'ok' : version);
 });
 server.listen(Number(process.env.PORT), '127.0.0.1');
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
@@ -165,7 +170,7 @@ describe('phoenix router and phoenix server: a push becomes a release that serve
     });
   }
 
-  function phoenixYml(strategy: string): string {
+  function phoenixYml(strategy: string, extra: readonly string[] = []): string {
     return [
       'service: web',
       'build: { retries: 0 }',
@@ -177,12 +182,15 @@ describe('phoenix router and phoenix server: a push becomes a release that serve
       '  - name: dev',
       `    listeners: { production: ${ports.production}, test: ${ports.test} }`,
       `    strategy: ${strategy}`,
+      ...extra.map((line) => `    ${line}`),
       '',
     ].join('\n');
   }
 
   /** Creates the hosted repository `web` and returns a way to push versions of the app. */
-  async function repository(base: string): Promise<(version: string, strategy: string) => void> {
+  async function repository(
+    base: string,
+  ): Promise<(version: string, strategy: string, extra?: readonly string[]) => void> {
     const { pushUrl } = await api<{ pushUrl: string }>(base, '/api/repos', {
       method: 'POST',
       body: JSON.stringify({ name: 'web' }),
@@ -190,8 +198,11 @@ describe('phoenix router and phoenix server: a push becomes a release that serve
     const work = join(dir.path, 'work');
     const url = pushUrl.replace('http://', `http://phoenix:${TOKEN}@`);
     gitRepo(work, { 'server.mjs': SERVER_MJS, 'buildspec.yml': BUILDSPEC });
-    return (version, strategy) => {
-      gitRepo(work, { 'version.txt': `${version}\n`, 'phoenix.yml': phoenixYml(strategy) });
+    return (version, strategy, extra = []) => {
+      gitRepo(work, {
+        'version.txt': `${version}\n`,
+        'phoenix.yml': phoenixYml(strategy, extra),
+      });
       git(work, 'push', '-q', url, 'main');
     };
   }
@@ -252,6 +263,45 @@ describe('phoenix router and phoenix server: a push becomes a release that serve
       /^ {2}latest {2}dep_\w+ {2}release #1, all-at-once: succeeded {2}\(manual by /,
     );
     expect(status.stdout).toMatch(/\d\d:\d\d:\d\d\.\d{3} {2}shifting: shift 100% of production/);
+  });
+
+  it('rolls a canary that fails real traffic back by itself, and by hand with the CLI', async () => {
+    await startRouter();
+    const base = await startServer();
+    const push = await repository(base);
+    const production = `http://127.0.0.1:${ports.production}`;
+    push('v1', 'all-at-once');
+    const first = await runToEnd(base);
+
+    const traffic = new Traffic(production);
+    push('bad-v2', '{ type: canary, percent: 50, interval: 10m, bake: 0s }', [
+      'retry-canary-errors: true',
+    ]);
+    const bad = await runToEnd(base, first.id);
+    await traffic.stop();
+    push('v3', 'all-at-once');
+    const third = await runToEnd(base, bad.id);
+    const nothingInFlight = await phoenix(base, ['abort', 'web', '--env', 'dev']);
+    const rollback = await phoenix(base, ['rollback', 'web', '--env', 'dev', '-f']);
+    const after = await send(production);
+
+    expect(first.status, first.reason).toBe('succeeded');
+    expect(bad.status).toBe('failed');
+    expect(bad.stages[3]).toMatchObject({ name: 'deploy:dev', status: 'failed' });
+    expect(bad.stages[3]?.reason).toMatch(/^rolled back: alarm release-errors: error-rate/);
+    // The router sent the canary's failed GETs to v1 again: no client saw an error.
+    expect(traffic.failures).toEqual([]);
+    expect(new Set(traffic.bodies)).toEqual(new Set(['v1']));
+    expect(third.status, third.reason).toBe('succeeded');
+    expect(nothingInFlight.code).toBe(1);
+    expect(nothingInFlight.stderr).toMatch(
+      /web dev has no deployment in flight \(the latest, dep_\w+, is succeeded\)/,
+    );
+    expect(rollback.code, rollback.stderr).toBe(0);
+    expect(rollback.stdout).toMatch(
+      /^Rolling back: Deploying web release #1 \(rel_\w+\) to dev, all-at-once: dep_/,
+    );
+    expect(after).toMatchObject({ status: 200, body: 'v1' });
   });
 
   it('keeps serving through a router restart, and restores its listeners', async () => {

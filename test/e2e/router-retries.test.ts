@@ -136,6 +136,39 @@ describe('router retries and streaming edge cases', () => {
     expect(await harness.client.counters('blue')).toMatchObject({ status2xx: 22 });
   });
 
+  it('still retries a canary’s 5xx whose answer comes after the canary was rolled back', async () => {
+    const url = await harness.listener('web');
+    let answer: () => void = () => undefined;
+    const arrived = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    let respond: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (respond = resolve));
+    await harness.group('blue', [await harness.upstream('blue')]);
+    await harness.group('green', [
+      await harness.upstream('green', (req, res) => {
+        req.resume();
+        answer();
+        void released.then(() => res.writeHead(500).end('canary broke'));
+      }),
+    ]);
+    await harness.client.applyWeights(
+      'web',
+      [
+        { group: 'green', weight: 100 },
+        { group: 'blue', weight: 0 },
+      ],
+      { serverErrorRetry: { from: 'green', to: 'blue' } },
+    );
+
+    const reply = send(url);
+    await arrived;
+    await harness.client.applyWeights('web', [{ group: 'blue', weight: 100 }]);
+    respond();
+
+    expect(await reply).toMatchObject({ status: 200, body: 'blue' });
+  });
+
   it('retries a request caught by a weight swap on the group that has the weight now', async () => {
     const url = await harness.listener('web');
     await harness.group('blue', [await harness.upstream('blue', bodyHash)]);
