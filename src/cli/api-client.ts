@@ -193,6 +193,15 @@ export class ApiClient {
     return this.json('POST', `/api/deployments/${segment(id)}/promote`);
   }
 
+  /** Holds a deployment at its current step (`resume` lets it go on). */
+  pause(id: string): Promise<{ deployment: DeploymentView }> {
+    return this.json('POST', `/api/deployments/${segment(id)}/pause`);
+  }
+
+  resume(id: string): Promise<{ deployment: DeploymentView }> {
+    return this.json('POST', `/api/deployments/${segment(id)}/resume`);
+  }
+
   /** Stops a deployment now: production goes back to what served before. */
   abort(id: string): Promise<{ deployment: DeploymentView }> {
     return this.json('POST', `/api/deployments/${segment(id)}/abort`);

@@ -37,7 +37,7 @@ interface RollbackOptions extends EnvironmentOptions {
   follow?: boolean;
 }
 
-/** `phoenix deploy`, `status`, `promote`, `abort`, `rollback`. */
+/** `phoenix deploy`, `status`, `promote`, `pause`, `resume`, `abort`, `rollback`. */
 export function registerDeployCommands(program: Command): void {
   withConnectionOptions(
     program
@@ -57,6 +57,32 @@ export function registerDeployCommands(program: Command): void {
       return undefined;
     }),
   );
+
+  for (const action of ['pause', 'resume'] as const) {
+    withConnectionOptions(
+      program
+        .command(action)
+        .description(
+          action === 'pause'
+            ? "hold the environment's deployment at its current step (a bake goes on being judged)"
+            : "let the environment's paused deployment take its next step",
+        )
+        .argument('<service>', 'service name')
+        .requiredOption('--env <environment>', 'the environment, e.g. staging'),
+    ).action((service: string, options: EnvironmentOptions) =>
+      runApiCommand(options, async (client) => {
+        const id = await deploymentInFlight(client, service, options.env);
+        if (id === undefined) return 1;
+        const { deployment } =
+          action === 'pause' ? await client.pause(id) : await client.resume(id);
+        if (options.json) return printJson({ deployment });
+        process.stdout.write(
+          `${action === 'pause' ? 'Paused' : 'Resumed'} ${deployment.id} (${deployment.status})\n`,
+        );
+        return undefined;
+      }),
+    );
+  }
 
   withConnectionOptions(
     program

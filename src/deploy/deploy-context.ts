@@ -4,6 +4,7 @@ import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { LocalAccounts } from './local-accounts.js';
 import type { NewDeploymentEvent, ReleaseSource } from './ports.js';
+import type { Holds } from './holds.js';
 import type { Promotions } from './promotions.js';
 
 /** An environment's listeners: production traffic, and (optionally) the test port for validation. */
@@ -31,6 +32,8 @@ export interface DeployContext {
   hostEnv: NodeJS.ProcessEnv;
   /** Grants of `phoenix promote`, for the steps that wait on them. */
   promotions: Promotions;
+  /** Deployments paused by a person: no next step, and a held bake goes on judging. */
+  holds: Holds;
   /** Appends to the deployment's timeline. */
   note(deploymentId: string, event: NewDeploymentEvent): void;
 }

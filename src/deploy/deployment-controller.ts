@@ -19,6 +19,7 @@ import {
 } from './deployment-runner.js';
 import { environmentStatus, type EnvironmentStatus } from './environment-status.js';
 import { systemAccounts, type LocalAccounts } from './local-accounts.js';
+import { heldFrom, Holds } from './holds.js';
 import { Promotions } from './promotions.js';
 import { StepExecutor } from './step-executor.js';
 import type { DeploymentChange, DeploymentStore, ReleaseSource } from './ports.js';
@@ -78,6 +79,7 @@ export class DeploymentController {
   private readonly restoring = new Map<string, InFlight>();
   private readonly steps: StepExecutor;
   private readonly promotions = new Promotions();
+  private readonly holds = new Holds();
   private readonly waiters = new Map<string, ((deployment: Deployment) => void)[]>();
   private stopped = false;
 
@@ -95,6 +97,7 @@ export class DeploymentController {
       accounts: o.accounts ?? systemAccounts,
       hostEnv: o.hostEnv ?? process.env,
       promotions: this.promotions,
+      holds: this.holds,
       note: (id, event) => {
         o.deployments.append(id, event);
         this.changed(id);
@@ -139,6 +142,38 @@ export class DeploymentController {
     }
     this.context.note(id, { type: 'deployment.promoted', data: { actor, step: deployment.step } });
     this.promotions.grant(id);
+    return this.o.deployments.get(id);
+  }
+
+  /**
+   * A person pauses a deployment: it finishes the step under way and takes no next one; a
+   * bake under way goes on judging the new release past its time (an alarm still rolls it
+   * back). ConflictError when it has finished, is rolling back or draining, or is paused.
+   */
+  pause(id: string, actor: string): Deployment {
+    const deployment = this.o.deployments.get(id);
+    const stuck = ['rolling-back', 'draining', 'pending'].includes(deployment.status);
+    if (isFinished(deployment.status) || stuck || this.holds.isHeld(id)) {
+      const why = this.holds.isHeld(id) ? 'paused already' : deployment.status;
+      throw new ConflictError(`deployment ${id} is ${why}: it cannot be paused`);
+    }
+    this.holds.hold(id);
+    this.context.note(id, { type: 'deployment.paused', data: { actor, step: deployment.step } });
+    return this.o.deployments.get(id);
+  }
+
+  /** Lets a paused deployment take its next step. ConflictError when it is not paused. */
+  resume(id: string, actor: string): Deployment {
+    const deployment = this.o.deployments.get(id);
+    if (!this.holds.isHeld(id) || isFinished(deployment.status)) {
+      throw new ConflictError(`deployment ${id} is not paused (${deployment.status})`);
+    }
+    this.context.note(id, { type: 'deployment.resumed', data: { actor } });
+    this.holds.release(id);
+    // Paused before a restart: nothing runs it now, so resuming starts its next step.
+    if (!this.inFlight.has(id) && deployment.status === 'paused') {
+      this.launch(id, (signal) => this.runner.execute(id, deployment.step + 1, signal));
+    }
     return this.o.deployments.get(id);
   }
 
@@ -208,6 +243,7 @@ export class DeploymentController {
     const decisions: RecoveryReport['decisions'] = [];
     for (const deployment of this.o.deployments.unfinished()) {
       if (this.inFlight.has(deployment.id)) continue;
+      if (heldFrom(deployment.timeline)) this.holds.hold(deployment.id);
       await this.reapHooks(deployment);
       const production = await this.observe(deployment);
       if (production === 'unknown') {

@@ -47,6 +47,20 @@ export class DeploymentRunner {
     for (let index = from; index < deployment.plan.length; index++) {
       const step = deployment.plan[index];
       if (step === undefined) break;
+      if (index > 0 && index !== deployment.step && this.context.holds.isHeld(id)) {
+        // Paused by a person: no next step until resumed (abort still works).
+        if (deployment.status !== 'paused') {
+          deployment = this.journal.record(id, {
+            status: 'paused',
+            event: { type: 'deployment.held', data: { before: index } },
+          });
+        }
+        const released = await this.context.holds.released(id, signal).then(
+          () => true,
+          () => false,
+        );
+        if (!released) return;
+      }
       if (index !== deployment.step) {
         deployment = this.journal.record(id, {
           status: step.status,

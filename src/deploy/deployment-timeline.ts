@@ -44,6 +44,18 @@ function describeWhat(event: DeploymentEvent): string {
       return `${plural(list(data['instances']).length, 'instance')} of ${text(data['releaseId']) ?? '?'} stopped`;
     case 'rollback.started':
       return 'rollback started';
+    case 'bake.held':
+      return "the bake's time is up; paused, so the new release is judged until resumed";
+    case 'deployment.paused':
+      return `paused by ${text(data['actor']) ?? '?'}`;
+    case 'deployment.resumed':
+      return `resumed by ${text(data['actor']) ?? '?'}`;
+    case 'deployment.held':
+      return 'paused: the next step waits for phoenix resume';
+    case 'deployment.promoted':
+      return `promoted by ${text(data['actor']) ?? '?'}`;
+    case 'release.failing':
+      return `the new release fails: ${event.reason ?? text(data['cause']) ?? '?'}`;
     case 'hooks.reaped':
       return `${plural(number(data['processes']), 'hook process')} left by a crash stopped`;
     case 'instances.restored':

@@ -27,7 +27,8 @@ import type { DeploymentStep } from './strategies/step.js';
  * deployment did (idempotently, so a restarted control plane can redo it) and ends in the
  * `outcome` recorded when it began: `failed` (production traffic never reached the new
  * release), `rolled-back` (it did, and was moved back) or `aborted` (a person asked).
- * `paused` holds a deployment between steps (issue 5: promote, pause, resume).
+ * `paused` holds a deployment between steps: held for a promotion (`promote: manual`), or
+ * paused by a person until resumed. Abort works from every status before `draining`.
  */
 export const DEPLOYMENT_STATUSES = [
   'pending',
@@ -57,7 +58,7 @@ export const DEPLOYMENT_TRANSITIONS: TransitionTable<DeploymentStatus> = {
   shifting: ['baking', 'draining', 'succeeded', 'paused', 'rolling-back'],
   baking: ['shifting', 'draining', 'succeeded', 'paused', 'rolling-back'],
   // A resumed deployment goes back to the status it was paused in.
-  paused: ['testing', 'shifting', 'baking', 'rolling-back'],
+  paused: ['starting', 'testing', 'shifting', 'baking', 'draining', 'rolling-back'],
   // The new release serves all traffic: a failure to stop the old one is no reason to undo.
   draining: ['succeeded', 'failed'],
   'rolling-back': ['failed', 'rolled-back', 'aborted'],

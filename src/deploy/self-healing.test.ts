@@ -204,6 +204,46 @@ describe('promotion and abort', () => {
     expect(await harness.serving()).toBe('v2');
   });
 
+  it('pauses a canary at its share past the interval, still judged, until resumed', async () => {
+    await serveFirst();
+    const controller = harness.controller();
+    const recorded = await harness.deploy(controller, harness.release('v2'), CANARY);
+    const baking = await harness.until(recorded.id, (d) => d.status === 'baking');
+
+    controller.pause(recorded.id, 'dan');
+    harness.clock.jump(INTERVAL_MS);
+    const stillThere = await harness.until(recorded.id, (d) =>
+      d.timeline.some((e) => e.type === 'bake.held'),
+    );
+    play('shop-dev-2', 200, 3);
+    controller.resume(recorded.id, 'dan');
+    await harness.until(recorded.id, (d) => d.status === 'baking' && d.step > firstBake(d));
+    harness.clock.jump(BAKE_MS);
+    const finished = await controller.whenFinished(recorded.id);
+
+    expect(stillThere.step).toBe(baking.step);
+    expect(() => controller.resume(recorded.id, 'dan')).toThrow(ConflictError);
+    expect(finished.status).toBe('succeeded');
+    expect(finished.timeline.map((e) => e.type)).toEqual(
+      expect.arrayContaining(['deployment.paused', 'deployment.resumed']),
+    );
+  });
+
+  it('holds a paused deployment between steps, and a held bake still rolls back on an alarm', async () => {
+    await serveFirst();
+    const controller = harness.controller();
+    const recorded = await harness.deploy(controller, harness.release('v2'), CANARY);
+    await harness.until(recorded.id, (d) => d.status === 'baking');
+
+    controller.pause(recorded.id, 'dan');
+    harness.clock.jump(INTERVAL_MS);
+    play('shop-dev-2', 500, 3);
+    const finished = await controller.whenFinished(recorded.id);
+
+    expect(finished.status).toBe('rolled-back');
+    expect(finished.reason).toMatch(/^alarm release-errors/);
+  });
+
   it('refuses to promote what waits for no promotion', async () => {
     await serveFirst();
     const controller = harness.controller();

@@ -209,10 +209,17 @@ export class StepExecutor {
     const { monitor } = deployment.target;
     const every = judgeIntervalMs(monitor);
     let alarms: Record<string, AlarmState> = {};
+    let heldNoted = false;
     for (;;) {
       const left = started + ms - this.c.clock.now();
-      if (left <= 0) return OK;
-      await waitFor(this.c.clock, Math.min(left, every), signal);
+      // A paused deployment stays at this share past the bake's time, still judged.
+      const held = this.c.holds.isHeld(deployment.id);
+      if (left <= 0 && !held) return OK;
+      if (left <= 0 && !heldNoted) {
+        heldNoted = true;
+        this.c.note(deployment.id, { type: 'bake.held', reason: 'paused: judged until resumed' });
+      }
+      await waitFor(this.c.clock, left > 0 ? Math.min(left, every) : every, signal);
       if (this.c.promotions.take(deployment.id)) return OK; // a person cut the bake short
       const verdict = judgeRelease(monitor, await this.observe(deployment), alarms);
       if (!verdict.ok) {

@@ -233,6 +233,8 @@ describe('deployments over HTTP', () => {
   it.each([
     ['promote', 409, /waits for no promotion/],
     ['abort', 409, /nothing to abort/],
+    ['pause', 409, /cannot be paused/],
+    ['resume', 409, /is not paused/],
   ])('refuses to %s a finished deployment', async (action, code, detail) => {
     const status = await call('GET', '/api/services/shop/status?environment=dev', viewer);
     const id = status.json<ServiceStatusView>().environments[0]?.latest.id ?? '';

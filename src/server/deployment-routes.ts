@@ -96,6 +96,21 @@ export function registerDeploymentRoutes(app: FastifyInstance, context: RouteCon
     return { deployment: deploymentView(deployment) };
   });
 
+  for (const action of ['pause', 'resume'] as const) {
+    app.post(
+      `/api/deployments/:id/${action}`,
+      { config: { access: 'developer' } },
+      async (request) => {
+        const { id } = parseInput(deploymentParams, request.params, 'path');
+        const controller = controllerOf(context.deps);
+        const actor = principalOf(request).name;
+        const deployment =
+          action === 'pause' ? controller.pause(id, actor) : controller.resume(id, actor);
+        return { deployment: deploymentView(deployment) };
+      },
+    );
+  }
+
   app.post(
     '/api/deployments/:id/abort',
     { config: { access: 'developer' } },

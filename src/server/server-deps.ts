@@ -51,8 +51,8 @@ export interface ServerDeps {
   processMetrics?: boolean;
   /** Starts deployments (and rollbacks) asked for over the API; without it they are refused (409). */
   deployer?: Pick<EnvironmentDeployer, 'deployRelease' | 'rollback'>;
-  /** Promotes and aborts deployments in flight; without it those are refused (409). */
-  deployments?: Pick<DeploymentController, 'promote' | 'abort'>;
+  /** Promotes, pauses, resumes and aborts deployments in flight; without it those are refused (409). */
+  deployments?: Pick<DeploymentController, 'promote' | 'abort' | 'pause' | 'resume'>;
   /** Deployment and instance metrics on /metrics; without them, runs and requests only. */
   deploymentMetrics?: DeploymentMetricsSources;
   /** The environments' listener ports, shown with their status. */
