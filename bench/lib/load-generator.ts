@@ -10,11 +10,15 @@ import { Agent, request } from 'node:http';
 import { LatencyHistogram } from './latency-histogram.js';
 import {
   loadConfigSchema,
+  type AnswerSeen,
   type FailureBucket,
   type LoadMessage,
   type LoadReport,
   type SuccessGap,
 } from './load-protocol.js';
+
+/** With `answers`, what of a body names its answer. */
+const ANSWER_KEY_CHARS = 64;
 
 const config = loadConfigSchema.parse(JSON.parse(process.argv[2] ?? '{}'));
 const agent = new Agent({ keepAlive: true, maxSockets: config.connections });
@@ -28,6 +32,7 @@ let failures = new Map<string, number>();
 let buckets = new Map<string, FailureBucket>();
 let gaps: SuccessGap[] = [];
 let lastSuccessAt: number | undefined;
+let answers = new Map<string, AnswerSeen>();
 
 process.on('message', (message: LoadMessage) => {
   if (message.type === 'reset') reset();
@@ -62,11 +67,22 @@ function send(): Promise<string> {
     });
     req.once('response', (response) => {
       const status = response.statusCode ?? 0;
-      response.once('end', () => resolve(status >= 200 && status < 300 ? 'ok' : `HTTP ${status}`));
+      let body = '';
+      response.once('end', () => {
+        if (config.answers === true) answer(`${status} ${body}`, now());
+        resolve(status >= 200 && status < 300 ? 'ok' : `HTTP ${status}`);
+      });
       response.once('error', (error: NodeJS.ErrnoException) =>
         resolve(error.code ?? error.message),
       );
-      response.resume();
+      if (config.answers !== true) {
+        response.resume();
+        return;
+      }
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        if (body.length < ANSWER_KEY_CHARS) body = (body + chunk).slice(0, ANSWER_KEY_CHARS);
+      });
     });
     req.once('timeout', () =>
       req.destroy(Object.assign(new Error('timed out'), { code: 'TIMEOUT' })),
@@ -94,6 +110,16 @@ function failure(kind: string, at: number): void {
   buckets.set(key, bucket);
 }
 
+function answer(key: string, at: number): void {
+  const seen = answers.get(key);
+  if (seen === undefined) {
+    answers.set(key, { count: 1, first: at, last: at });
+    return;
+  }
+  seen.count++;
+  seen.last = at;
+}
+
 function reset(): void {
   startedAt = now();
   histogram = new LatencyHistogram();
@@ -102,6 +128,7 @@ function reset(): void {
   buckets = new Map();
   gaps = [];
   lastSuccessAt = undefined;
+  answers = new Map();
 }
 
 function report(): LoadReport {
@@ -113,6 +140,7 @@ function report(): LoadReport {
     latencyCounts: histogram.counts,
     failureBuckets: [...buckets.values()],
     gaps,
+    ...(config.answers === true ? { answers: Object.fromEntries(answers) } : {}),
   };
 }
 

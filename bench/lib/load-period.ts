@@ -22,6 +22,8 @@ export async function underLoad(
     failureBucketMs: number;
     warmupMs: number;
     pids: { router: number; server: number };
+    /** Count answers by status and body too (LoadReport.answers). */
+    answers?: boolean;
     signal: AbortSignal;
   },
   body: () => Promise<void>,
@@ -31,6 +33,7 @@ export async function underLoad(
     url: options.url,
     connections: options.connections,
     failureBucketMs: options.failureBucketMs,
+    ...(options.answers === true ? { answers: true } : {}),
     signal,
   });
   let error: unknown;

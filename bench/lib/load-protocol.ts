@@ -9,6 +9,8 @@ export const loadConfigSchema = z.object({
   gapThresholdMs: z.number().min(0),
   /** Failures are counted per slice of this many ms, so outages can be placed in time. */
   failureBucketMs: z.number().int().min(1),
+  /** Also read every body and count answers by status and body (its first 64 characters). */
+  answers: z.boolean().optional(),
 });
 
 export type LoadConfig = z.infer<typeof loadConfigSchema>;
@@ -26,6 +28,13 @@ export interface SuccessGap {
   to: number;
 }
 
+/** One kind of answer (`200 v1`, `500 oops`): how many came, the first and the last (epoch ms). */
+export interface AnswerSeen {
+  count: number;
+  first: number;
+  last: number;
+}
+
 export interface LoadReport {
   /** Wall clock (epoch ms) of the start, or of the last `reset`. */
   startedAt: number;
@@ -37,6 +46,8 @@ export interface LoadReport {
   latencyCounts: number[];
   failureBuckets: FailureBucket[];
   gaps: SuccessGap[];
+  /** By `<status> <body>`, when the config asked for `answers`. */
+  answers?: Record<string, AnswerSeen>;
 }
 
 export type LoadMessage =

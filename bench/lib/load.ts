@@ -24,6 +24,8 @@ export class LoadRun {
     connections: number;
     gapThresholdMs?: number;
     failureBucketMs?: number;
+    /** Count answers by status and body too (LoadReport.answers). */
+    answers?: boolean;
     signal: AbortSignal;
   }): Promise<LoadRun> {
     options.signal.throwIfAborted();
@@ -33,6 +35,7 @@ export class LoadRun {
       timeoutMs: REQUEST_TIMEOUT_MS,
       gapThresholdMs: options.gapThresholdMs ?? 20,
       failureBucketMs: options.failureBucketMs ?? 10,
+      ...(options.answers === true ? { answers: true } : {}),
     };
     const child = fork(benchScript('load-generator.ts'), [JSON.stringify(config)], {
       execArgv: [...TSX_NODE_ARGS],
