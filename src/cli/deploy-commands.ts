@@ -37,73 +37,63 @@ interface RollbackOptions extends EnvironmentOptions {
   follow?: boolean;
 }
 
+/** The commands that act on an environment's deployment in flight. */
+const IN_FLIGHT_COMMANDS: readonly {
+  name: string;
+  description: string;
+  call(client: ApiClient, id: string): Promise<{ deployment: DeploymentView }>;
+  done(deployment: DeploymentView): string;
+}[] = [
+  {
+    name: 'promote',
+    description:
+      "let the environment's held deployment go on (promote: manual), or end its current bake now",
+    call: (client, id) => client.promote(id),
+    done: (d) => `Promoted ${d.id}: it goes on (${d.status})`,
+  },
+  {
+    name: 'pause',
+    description:
+      "hold the environment's deployment at its current step (a bake goes on being judged)",
+    call: (client, id) => client.pause(id),
+    done: (d) => `Paused ${d.id} (${d.status})`,
+  },
+  {
+    name: 'resume',
+    description: "let the environment's paused deployment take its next step",
+    call: (client, id) => client.resume(id),
+    done: (d) => `Resumed ${d.id} (${d.status})`,
+  },
+  {
+    name: 'abort',
+    description:
+      "stop the environment's deployment now: production goes back to what served before",
+    call: (client, id) => client.abort(id),
+    done: (d) =>
+      `Aborting ${d.id}: production goes back to ${d.previousReleaseId ?? 'nothing (a first deployment)'}`,
+  },
+];
+
 /** `phoenix deploy`, `status`, `promote`, `pause`, `resume`, `abort`, `rollback`. */
 export function registerDeployCommands(program: Command): void {
-  withConnectionOptions(
-    program
-      .command('promote')
-      .description(
-        "let the environment's held deployment go on (promote: manual), or end its current bake now",
-      )
-      .argument('<service>', 'service name')
-      .requiredOption('--env <environment>', 'the environment, e.g. prod'),
-  ).action((service: string, options: EnvironmentOptions) =>
-    runApiCommand(options, async (client) => {
-      const id = await deploymentInFlight(client, service, options.env);
-      if (id === undefined) return 1;
-      const { deployment } = await client.promote(id);
-      if (options.json) return printJson({ deployment });
-      process.stdout.write(`Promoted ${deployment.id}: it goes on (${deployment.status})\n`);
-      return undefined;
-    }),
-  );
-
-  for (const action of ['pause', 'resume'] as const) {
+  for (const command of IN_FLIGHT_COMMANDS) {
     withConnectionOptions(
       program
-        .command(action)
-        .description(
-          action === 'pause'
-            ? "hold the environment's deployment at its current step (a bake goes on being judged)"
-            : "let the environment's paused deployment take its next step",
-        )
+        .command(command.name)
+        .description(command.description)
         .argument('<service>', 'service name')
         .requiredOption('--env <environment>', 'the environment, e.g. staging'),
     ).action((service: string, options: EnvironmentOptions) =>
       runApiCommand(options, async (client) => {
         const id = await deploymentInFlight(client, service, options.env);
         if (id === undefined) return 1;
-        const { deployment } =
-          action === 'pause' ? await client.pause(id) : await client.resume(id);
+        const { deployment } = await command.call(client, id);
         if (options.json) return printJson({ deployment });
-        process.stdout.write(
-          `${action === 'pause' ? 'Paused' : 'Resumed'} ${deployment.id} (${deployment.status})\n`,
-        );
+        process.stdout.write(`${command.done(deployment)}\n`);
         return undefined;
       }),
     );
   }
-
-  withConnectionOptions(
-    program
-      .command('abort')
-      .description(
-        "stop the environment's deployment now: production goes back to what served before",
-      )
-      .argument('<service>', 'service name')
-      .requiredOption('--env <environment>', 'the environment, e.g. staging'),
-  ).action((service: string, options: EnvironmentOptions) =>
-    runApiCommand(options, async (client) => {
-      const id = await deploymentInFlight(client, service, options.env);
-      if (id === undefined) return 1;
-      const { deployment } = await client.abort(id);
-      if (options.json) return printJson({ deployment });
-      process.stdout.write(
-        `Aborting ${deployment.id}: production goes back to ${deployment.previousReleaseId ?? 'nothing (a first deployment)'}\n`,
-      );
-      return undefined;
-    }),
-  );
 
   withConnectionOptions(
     program

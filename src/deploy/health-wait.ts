@@ -3,8 +3,11 @@ import { formatDuration } from '../shared/durations.js';
 import type { TargetHealth, TrafficRouter } from '../router/traffic-router.js';
 import { waitFor } from './clock-wait.js';
 
-/** Longest time between two looks at a group's health while waiting for it. */
-export const MAX_HEALTH_POLL_MS = 1_000;
+/**
+ * Longest time between two looks at a group's health while waiting for it; also how late
+ * the crash-loop breaker can be seen then (a loopback call to the router: cheap).
+ */
+export const MAX_HEALTH_POLL_MS = 250;
 
 export interface HealthWait {
   router: TrafficRouter;

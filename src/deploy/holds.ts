@@ -1,3 +1,5 @@
+import { WakeList } from './wake-list.js';
+
 /**
  * Deployments a person paused (`phoenix pause`): they finish the step under way but take no
  * next one, and a bake that is held keeps judging the new release past its time, until
@@ -6,7 +8,7 @@
  */
 export class Holds {
   private readonly held = new Set<string>();
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waiting = new WakeList();
 
   hold(deploymentId: string): void {
     this.held.add(deploymentId);
@@ -14,9 +16,7 @@ export class Holds {
 
   release(deploymentId: string): void {
     this.held.delete(deploymentId);
-    const waiting = this.waiters.get(deploymentId);
-    this.waiters.delete(deploymentId);
-    for (const wake of waiting ?? []) wake();
+    this.waiting.wake(deploymentId);
   }
 
   isHeld(deploymentId: string): boolean {
@@ -26,24 +26,7 @@ export class Holds {
   /** Resolves once the deployment is not held (at once when it is not); rejects on abort. */
   released(deploymentId: string, signal: AbortSignal): Promise<void> {
     if (!this.held.has(deploymentId)) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const waiting = this.waiters.get(deploymentId) ?? new Set();
-      this.waiters.set(deploymentId, waiting);
-      const wake = (): void => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      const onAbort = (): void => {
-        waiting.delete(wake);
-        reject(signal.reason ?? new Error('aborted'));
-      };
-      if (signal.aborted) {
-        onAbort();
-        return;
-      }
-      waiting.add(wake);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
+    return this.waiting.wait(deploymentId, signal);
   }
 }
 
