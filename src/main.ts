@@ -12,6 +12,8 @@ import { EnvironmentDeployer } from './deploy/environment-deployer.js';
 import { ListenerRegistry, listenerRegistryPath } from './deploy/listener-registry.js';
 import type { ReleaseSource } from './deploy/ports.js';
 import { BuildStageRunner } from './pipeline/build-stage.js';
+import { ApprovalGates } from './approval/approval-gates.js';
+import { ApprovalStageRunner } from './pipeline/approval-stage.js';
 import { DeployStageRunner } from './pipeline/deploy-stage.js';
 import { Orchestrator, type ConfigSource } from './pipeline/orchestrator.js';
 import { ReleaseStageRunner } from './pipeline/release-stage.js';
@@ -211,6 +213,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   };
   const configs = new RepositoryConfigSource(sourceOf);
   const deployments = await createDeployments({ phoenix, store, clock, configs });
+  const approvals = new ApprovalGates({ approvals: store.approvals, clock });
   const orchestrator = new Orchestrator({
     runs: store.runs,
     events: store.events,
@@ -224,6 +227,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         initiator: (context) => `phoenix/${context.run.trigger.actor}`,
       }),
       release: new ReleaseStageRunner({ releases: store.releases }),
+      approval: new ApprovalStageRunner({ approvals: store.approvals, gates: approvals }),
       deploy: deployments.stageRunner,
     },
     clock,
@@ -273,6 +277,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     version: phoenix.version,
     deployer: deployments.deployer,
     deployments: deployments.controller,
+    approvals,
     deploymentMetrics: {
       services: store.services,
       deployments: store.deployments,

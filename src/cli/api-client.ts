@@ -1,3 +1,4 @@
+import type { Approval } from '../approval/approval.js';
 import type { DeploymentView, ServiceStatusView } from '../deploy/deployment-view.js';
 import { ExternalServiceError } from '../shared/errors.js';
 import type { RunView } from '../pipeline/run-view.js';
@@ -191,6 +192,20 @@ export class ApiClient {
   /** Lets a held deployment go on, or cuts its current bake short. */
   promote(id: string): Promise<{ deployment: DeploymentView }> {
     return this.json('POST', `/api/deployments/${segment(id)}/promote`);
+  }
+
+  /** Approval gates waiting for a decision, oldest first. */
+  approvals(query: { service?: string } = {}): Promise<{ approvals: Approval[] }> {
+    return this.json('GET', `/api/approvals${searchOf(query)}`);
+  }
+
+  /** Approves (or rejects) the gate waiting before an environment. */
+  decide(
+    service: string,
+    decision: 'approve' | 'reject',
+    input: { environment: string; comment?: string },
+  ): Promise<{ approval: Approval }> {
+    return this.json('POST', `/api/services/${segment(service)}/${decision}`, { body: input });
   }
 
   /** Holds a deployment at its current step (`resume` lets it go on). */

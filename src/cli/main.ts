@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { PhoenixError } from '../shared/errors.js';
 import { registerBuildCommand } from './build-command.js';
+import { registerApprovalCommands } from './approval-commands.js';
 import { registerDeployCommands } from './deploy-commands.js';
 import { registerInitCommand } from './init-command.js';
 import { registerLoginCommand } from './login-command.js';
@@ -35,6 +36,7 @@ export function createProgram(): Command {
   registerRunCommands(program);
   registerReleaseCommands(program);
   registerDeployCommands(program);
+  registerApprovalCommands(program);
   return program;
 }
 

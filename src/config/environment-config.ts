@@ -1,5 +1,6 @@
 import type { AlarmSpec } from '../monitor/alarm-spec.js';
 import type { SourceLocation, ValidationIssue } from '../shared/errors.js';
+import type { ApprovalConfig } from './approval-schema.js';
 import {
   DEFAULT_ALL_AT_ONCE_BAKE_MS,
   DEFAULT_BAKE_MS,
@@ -87,6 +88,8 @@ export interface EnvironmentConfig {
   crashLoop: CrashLoopConfig;
   /** While a canary or linear shift is judged, a GET/HEAD that got a 5xx from the new release is retried once on the previous one. */
   retryCanaryErrors: boolean;
+  /** A gate before a run deploys here; none when the environment needs no approval. */
+  approval?: ApprovalConfig;
   /** Given to the instances (and hooks) as environment variables. */
   variables: Record<string, string>;
   key: string;
@@ -137,6 +140,7 @@ export function environmentModel(
       windowMs: raw['crash-loop']?.window ?? DEFAULT_CRASH_LOOP_WINDOW_MS,
     },
     retryCanaryErrors,
+    ...(raw.approval === undefined ? {} : { approval: raw.approval }),
     variables: { ...raw.variables },
     key: keyName(path),
     location: source.locate(path),

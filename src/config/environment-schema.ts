@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { APPROVAL_KEYS, approvalSchema } from './approval-schema.js';
 import { alarmsSchema } from '../monitor/alarm-spec.js';
 import { describeMs, duration, ENV_VARIABLE_PATTERN, integer, patterns } from './schema-parts.js';
 
@@ -316,6 +317,7 @@ const environmentSchema = z
       alarms: alarmsSchema.nullish(),
       'crash-loop': crashLoopSchema.optional(),
       'retry-canary-errors': z.boolean({ invalid_type_error: 'expected true or false' }).optional(),
+      approval: approvalSchema.optional(),
       variables: variablesSchema.nullish(),
     },
     { invalid_type_error: 'expected a mapping such as { name: dev }' },
@@ -394,5 +396,6 @@ export const ENVIRONMENT_KEYS = [
   'restarts',
   'window',
   'retry-canary-errors',
+  ...APPROVAL_KEYS,
   'variables',
 ] as const;

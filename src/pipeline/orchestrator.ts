@@ -5,6 +5,7 @@ import type { Clock } from '../shared/clock.js';
 import { ConflictError, PhoenixError, ValidationError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { branchOf } from '../source/ref-name.js';
+import { approvalStageName } from './approval-stage.js';
 import { deployStageName } from './deploy-stage.js';
 import { ServiceLanes, type ExecutionMode, type Promotion } from './lanes.js';
 import type { EventStore, RunStore } from './ports.js';
@@ -53,9 +54,13 @@ const INTERRUPTED = 'the Phoenix server stopped while this stage ran';
 
 /**
  * The stages a run of `ref` goes through: a release is recorded after the build when
- * phoenix.yml has a `release` section, and deployed (`deploy:<environment>`) to the first
- * environment whose branches match the run's branch. A tag's run deploys to the first
- * environment that names no branches.
+ * phoenix.yml has a `release` section, then promoted through every environment whose
+ * branches match the run's branch, in phoenix.yml's order: `approve:<environment>` first
+ * where the environment needs an approval, then `deploy:<environment>`. Each stage waits for
+ * the one before, so an environment is deployed only once the previous one finished healthy
+ * (its bake included). Environments without listeners cannot be deployed and are left out,
+ * unless none of the matching ones has any: then the first is kept, and its stage says why
+ * it fails. A tag's run goes to the environments that name no branches.
  */
 export function stagesFor(config: PhoenixConfig, ref: string): { name: string; kind: StageKind }[] {
   const stages: { name: string; kind: StageKind }[] = [
@@ -65,11 +70,18 @@ export function stagesFor(config: PhoenixConfig, ref: string): { name: string; k
   if (config.release === undefined) return stages;
   stages.push({ name: 'release', kind: 'release' });
   const branch = branchOf(ref);
-  const [first] =
+  const names =
     branch === undefined
       ? config.environments.filter((e) => e.branches === undefined).map((e) => e.name)
       : environmentsFor(config, branch);
-  if (first !== undefined) stages.push({ name: deployStageName(first), kind: 'deploy' });
+  const matching = config.environments.filter((e) => names.includes(e.name));
+  const deployable = matching.filter((e) => e.listeners !== undefined);
+  for (const environment of deployable.length > 0 ? deployable : matching.slice(0, 1)) {
+    if (environment.approval !== undefined) {
+      stages.push({ name: approvalStageName(environment.name), kind: 'approval' });
+    }
+    stages.push({ name: deployStageName(environment.name), kind: 'deploy' });
+  }
   return stages;
 }
 

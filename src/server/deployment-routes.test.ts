@@ -53,6 +53,8 @@ describe('deployments over HTTP', () => {
       '  - name: dev',
       `    listeners: { production: ${ports['dev']}, test: ${ports['dev-test']} }`,
       '  - name: staging',
+      // Runs of main deploy to dev only: staging is deployed by hand here.
+      '    branches: [release/*]',
       `    listeners: { production: ${ports['staging']} }`,
       `    strategy: ${stagingStrategy}`,
       '    variables: { NODE_ENV: staging }',
@@ -187,7 +189,7 @@ describe('deployments over HTTP', () => {
     expect(response.statusCode).toBe(400);
     expect(response.json().errors).toEqual([
       {
-        location: 'phoenix.yml:13:5',
+        location: 'phoenix.yml:14:5',
         field: 'environments[2].listeners',
         message: expect.stringMatching(/^qa has no listeners, so it cannot be deployed/),
       },

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerAccessControl } from './auth.js';
+import { registerApprovalRoutes } from './approval-routes.js';
 import { registerDeploymentRoutes } from './deployment-routes.js';
 import { gitRoutes } from './git-routes.js';
 import { githubHookRoutes } from './github-hook-routes.js';
@@ -76,6 +77,7 @@ export function createHttpServer(deps: ServerDeps): FastifyInstance {
     registerRunRoutes(api, context);
     registerReleaseRoutes(api, context);
     registerDeploymentRoutes(api, context);
+    registerApprovalRoutes(api, context);
   });
   void app.register(async (scope) => gitRoutes(scope, context));
   void app.register(async (scope) => githubHookRoutes(scope, context));

@@ -4,6 +4,7 @@ import {
   ExternalServiceError,
   IllegalTransitionError,
   NotFoundError,
+  NotPermittedError,
   UnsupportedError,
   ValidationError,
   type ValidationIssue,
@@ -72,7 +73,7 @@ export function problemFor(error: unknown, request?: { bodyLimit?: number }): Se
       ...(error.challenge === undefined ? {} : { challenge: error.challenge }),
     };
   }
-  if (error instanceof ForbiddenError)
+  if (error instanceof ForbiddenError || error instanceof NotPermittedError)
     return { status: 403, slug: 'forbidden', title: 'Forbidden', detail: error.message };
   if (error instanceof NotFoundError)
     return { status: 404, slug: 'not-found', title: 'Not Found', detail: error.message };

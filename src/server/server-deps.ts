@@ -1,3 +1,4 @@
+import type { ApprovalGates } from '../approval/approval-gates.js';
 import type { DeploymentController } from '../deploy/deployment-controller.js';
 import type { EnvironmentDeployer } from '../deploy/environment-deployer.js';
 import type { DeploymentMetricsSources } from './metrics.js';
@@ -55,6 +56,8 @@ export interface ServerDeps {
   deployments?: Pick<DeploymentController, 'promote' | 'abort' | 'pause' | 'resume'>;
   /** Deployment and instance metrics on /metrics; without them, runs and requests only. */
   deploymentMetrics?: DeploymentMetricsSources;
+  /** Approval gates: what waits, and people's decisions; without it those routes are refused (409). */
+  approvals?: Pick<ApprovalGates, 'waiting' | 'approve' | 'reject'>;
   /** The environments' listener ports, shown with their status. */
   listeners?: Pick<ListenerRegistry, 'ports'>;
 }

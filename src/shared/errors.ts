@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'validation'
   | 'not_found'
   | 'conflict'
+  | 'not_permitted'
   | 'illegal_transition'
   | 'external_service'
   | 'unsupported'
@@ -67,6 +68,11 @@ export class NotFoundError extends PhoenixError {
 
 export class ConflictError extends PhoenixError {
   readonly code = 'conflict';
+}
+
+/** The caller is known but may not do this (an approver not listed, approving one's own change). */
+export class NotPermittedError extends PhoenixError {
+  readonly code = 'not_permitted';
 }
 
 export class IllegalTransitionError extends PhoenixError {

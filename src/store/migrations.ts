@@ -190,10 +190,49 @@ BEGIN
 END;
 `;
 
+const APPROVALS = `
+CREATE TABLE approvals (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+  stage_index INTEGER NOT NULL,
+  service TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('waiting', 'granted', 'rejected', 'expired',
+    'cancelled')),
+  approvers_json TEXT NOT NULL,
+  required INTEGER NOT NULL CHECK (required >= 1),
+  allow_self INTEGER NOT NULL CHECK (allow_self IN (0, 1)),
+  requester TEXT NOT NULL,
+  review_url TEXT,
+  message TEXT,
+  requested_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  decided_at INTEGER,
+  reason TEXT,
+  UNIQUE (run_id, stage_index)
+) STRICT;
+CREATE INDEX approvals_waiting ON approvals (status, service, environment);
+
+CREATE TABLE approval_votes (
+  approval_id TEXT NOT NULL REFERENCES approvals (id) ON DELETE CASCADE,
+  actor TEXT NOT NULL,
+  decision TEXT NOT NULL CHECK (decision IN ('approve', 'reject')),
+  comment TEXT,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (approval_id, actor)
+) STRICT;
+CREATE TRIGGER approval_votes_append_only BEFORE UPDATE ON approval_votes
+BEGIN
+  SELECT RAISE(ABORT, 'approval_votes is append-only');
+END;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'services, runs, stages, run events, api tokens', sql: INITIAL_SCHEMA },
   { version: 2, name: 'releases, release stages', sql: RELEASES },
   { version: 3, name: 'deployments, deployment events', sql: DEPLOYMENTS },
+  { version: 4, name: 'approvals, approval votes', sql: APPROVALS },
 ];
 
 /** The newest schema version this code knows. */

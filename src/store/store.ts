@@ -1,3 +1,4 @@
+import { ApprovalRepository } from './approval-repository.js';
 import { openDatabase, type Database } from './database.js';
 import { DeploymentRepository } from './deployment-repository.js';
 import { EventRepository } from './event-repository.js';
@@ -20,6 +21,7 @@ export interface Store {
   releases: ReleaseRepository;
   deployments: DeploymentRepository;
   tokens: TokenRepository;
+  approvals: ApprovalRepository;
   close(): void;
 }
 
@@ -33,6 +35,7 @@ export function openStore(path: string, now: () => number = Date.now): Store {
     releases: new ReleaseRepository(db, now),
     deployments: new DeploymentRepository(db, now),
     tokens: new TokenRepository(db, now),
+    approvals: new ApprovalRepository(db, now),
     close: () => db.close(),
   };
 }

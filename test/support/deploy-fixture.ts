@@ -1,8 +1,11 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ApprovalGates } from '../../src/approval/approval-gates.js';
 import { createDeployments, type Deployments } from '../../src/main.js';
+import { ApprovalStageRunner } from '../../src/pipeline/approval-stage.js';
 import { RepositoryConfigSource } from '../../src/pipeline/repository-config.js';
+import type { StageRunners } from '../../src/pipeline/stage-runner.js';
 import { adminTokenPath, ensureAdminToken, routerDirectory } from '../../src/router/admin-token.js';
 import { startRouter, type RunningRouter } from '../../src/router/router.js';
 import { LocalRuntime } from '../../src/runtime/local/local-runtime.js';
@@ -38,11 +41,29 @@ export function shopFiles(): Record<string, string> {
 export class DeployFixture {
   private routerRunning = true;
 
+  /** Approval gates over the pipeline's store, as the server wires them. */
+  readonly approvals: ApprovalGates;
+
   private constructor(
     readonly pipeline: PipelineFixture,
     readonly router: RunningRouter,
     public deployments: Deployments,
-  ) {}
+  ) {
+    this.approvals = new ApprovalGates({
+      approvals: pipeline.store.approvals,
+      clock: systemClock(),
+    });
+  }
+
+  private runners(): StageRunners {
+    return {
+      deploy: this.deployments.stageRunner,
+      approval: new ApprovalStageRunner({
+        approvals: this.pipeline.store.approvals,
+        gates: this.approvals,
+      }),
+    };
+  }
 
   static async start(): Promise<DeployFixture> {
     const pipeline = new PipelineFixture();
@@ -54,9 +75,7 @@ export class DeployFixture {
       processMetrics: false,
     });
     const fixture = new DeployFixture(pipeline, router, await wire(pipeline, router.adminUrl));
-    pipeline.orchestrator = pipeline.createOrchestrator({
-      deploy: fixture.deployments.stageRunner,
-    });
+    pipeline.orchestrator = pipeline.createOrchestrator(fixture.runners());
     return fixture;
   }
 
@@ -67,9 +86,7 @@ export class DeployFixture {
   async restart(): Promise<void> {
     await this.stopControlPlane();
     this.deployments = await wire(this.pipeline, this.router.adminUrl);
-    this.pipeline.orchestrator = this.pipeline.createOrchestrator({
-      deploy: this.deployments.stageRunner,
-    });
+    this.pipeline.orchestrator = this.pipeline.createOrchestrator(this.runners());
     await this.deployments.runtime.adopt();
     await this.deployments.controller.recover();
     await this.pipeline.orchestrator.recover();
