@@ -90,6 +90,8 @@ export interface EnvironmentConfig {
   retryCanaryErrors: boolean;
   /** A gate before a run deploys here; none when the environment needs no approval. */
   approval?: ApprovalConfig;
+  /** Deploying or rolling back by hand needs the approver or admin role (as GitLab's protected environments). */
+  protected: boolean;
   /** Given to the instances (and hooks) as environment variables. */
   variables: Record<string, string>;
   key: string;
@@ -141,6 +143,7 @@ export function environmentModel(
     },
     retryCanaryErrors,
     ...(raw.approval === undefined ? {} : { approval: raw.approval }),
+    protected: raw.protected ?? false,
     variables: { ...raw.variables },
     key: keyName(path),
     location: source.locate(path),

@@ -318,6 +318,7 @@ const environmentSchema = z
       'crash-loop': crashLoopSchema.optional(),
       'retry-canary-errors': z.boolean({ invalid_type_error: 'expected true or false' }).optional(),
       approval: approvalSchema.optional(),
+      protected: z.boolean({ invalid_type_error: 'expected true or false' }).optional(),
       variables: variablesSchema.nullish(),
     },
     { invalid_type_error: 'expected a mapping such as { name: dev }' },
@@ -397,5 +398,6 @@ export const ENVIRONMENT_KEYS = [
   'window',
   'retry-canary-errors',
   ...APPROVAL_KEYS,
+  'protected',
   'variables',
 ] as const;

@@ -5,6 +5,7 @@ import {
   ConflictError,
   ExternalServiceError,
   NotFoundError,
+  NotPermittedError,
   ValidationError,
 } from '../shared/errors.js';
 import type { DeploymentController } from './deployment-controller.js';
@@ -262,5 +263,56 @@ describe('EnvironmentDeployer.rollback', () => {
     ).rejects.toThrow(
       new ConflictError('shop dev has no earlier release to roll back to: name one with --to'),
     );
+  });
+});
+
+describe('EnvironmentDeployer: who may deploy by hand', () => {
+  function guarded(): PhoenixConfig {
+    const protectedYml = PHOENIX_YML.replace(
+      '    variables: { GREETING: hello }',
+      '    variables: { GREETING: hello }\n    protected: true',
+    );
+    const parsed = parsePhoenixConfig(protectedYml, 'phoenix.yml');
+    Object.assign(parsed.environments[0]?.variables ?? {}, config.environments[0]?.variables);
+    return parsed;
+  }
+
+  it.each([
+    {
+      env: 'plain',
+      role: 'viewer',
+      refused: /deploying to it by hand needs the developer role \(pat is viewer\)/,
+    },
+    { env: 'plain', role: 'approver', refused: /needs the developer role/ },
+    {
+      env: 'protected',
+      role: 'developer',
+      refused:
+        /shop dev is protected: deploying to it by hand needs the approver or admin role \(pat is developer\)/,
+    },
+  ])('refuses a $role on a $env environment, recording nothing', async ({ env, role, refused }) => {
+    const attempt = deployer().deploy({
+      config: env === 'protected' ? guarded() : config,
+      environment: 'dev',
+      releaseId: harness.release('v1').id,
+      trigger: TRIGGER,
+      person: { name: 'pat', role },
+    });
+
+    await expect(attempt).rejects.toThrow(NotPermittedError);
+    await expect(attempt).rejects.toThrow(refused);
+    expect(controller.status('shop')).toEqual([]);
+  });
+
+  it('lets an approver deploy to a protected environment', async () => {
+    const recorded = await deployer().deploy({
+      config: guarded(),
+      environment: 'dev',
+      releaseId: harness.release('v1').id,
+      trigger: TRIGGER,
+      person: { name: 'amy', role: 'approver' },
+    });
+
+    expect((await controller.whenFinished(recorded.id)).status).toBe('succeeded');
   });
 });

@@ -1,5 +1,10 @@
-import type { PhoenixConfig } from '../config/phoenix-config.js';
-import { ConflictError, NotFoundError, ValidationError } from '../shared/errors.js';
+import type { EnvironmentConfig, PhoenixConfig } from '../config/phoenix-config.js';
+import {
+  ConflictError,
+  NotFoundError,
+  NotPermittedError,
+  ValidationError,
+} from '../shared/errors.js';
 import type { DeploymentController } from './deployment-controller.js';
 import {
   isFinished,
@@ -26,6 +31,8 @@ export interface EnvironmentDeployInput {
   environment: string;
   releaseId: string;
   trigger: DeploymentTrigger;
+  /** A person deploying by hand: a protected environment needs the approver or admin role. */
+  person?: Person;
   /** Instead of the environment's strategy (a rollback goes all at once, unjudged). */
   strategy?: DeploymentStrategy;
 }
@@ -36,6 +43,38 @@ export interface RollbackInput {
   /** The release to go back to; the one that served before the current one when absent. */
   releaseId?: string;
   actor: string;
+  /** The person asking, when a person asks: a protected environment needs approver or admin. */
+  person?: Person;
+}
+
+/** Who acts by hand: a token's name and role. */
+export interface Person {
+  name: string;
+  role: string;
+}
+
+/** Roles that may deploy to and roll back an environment by hand: any, or a protected one. */
+const DEPLOYER_ROLES = ['developer', 'admin'];
+const PROTECTED_ROLES = ['approver', 'admin'];
+
+/**
+ * Deploying or rolling back by hand needs the developer or admin role; on a protected
+ * environment (as GitLab's), the approver or admin role instead.
+ */
+function assertMayAct(
+  service: string,
+  environment: Pick<EnvironmentConfig, 'name' | 'protected'>,
+  person: Person,
+  what: string,
+): void {
+  const roles = environment.protected ? PROTECTED_ROLES : DEPLOYER_ROLES;
+  if (roles.includes(person.role)) return;
+  const where = `${service} ${environment.name}`;
+  throw new NotPermittedError(
+    environment.protected
+      ? `${where} is protected: ${what} by hand needs the approver or admin role (${person.name} is ${person.role})`
+      : `${what} by hand needs the developer role (${person.name} is ${person.role})`,
+  );
 }
 
 /** What `rollback` did: aborted the deployment in flight, or deployed an earlier release. */
@@ -63,6 +102,10 @@ export class EnvironmentDeployer {
       throw new NotFoundError(
         `${service} has no environment ${input.environment} in ${config.file}`,
       );
+    }
+    if (input.person !== undefined) {
+      const what = input.trigger.type === 'rollback' ? 'rolling it back' : 'deploying to it';
+      assertMayAct(service, environment, input.person, what);
     }
     if (environment.listeners === undefined) {
       throw new ValidationError([
@@ -119,6 +162,8 @@ export class EnvironmentDeployer {
     const { service, environment, actor } = input;
     const latest = this.o.controller.status(service, environment)[0]?.latest;
     if (latest !== undefined && !isFinished(latest.status)) {
+      if (input.person !== undefined)
+        await this.assertMayAct(latest.releaseId, environment, input.person);
       if (input.releaseId !== undefined && input.releaseId !== latest.previousReleaseId) {
         throw new ConflictError(
           `${service} ${environment} has deployment ${latest.id} in flight (${latest.status}): abort it first (phoenix abort), then roll back to ${input.releaseId}`,
@@ -142,8 +187,21 @@ export class EnvironmentDeployer {
         ...(serving === undefined ? {} : { detail: `from ${serving}` }),
       },
       strategy: ROLLBACK_STRATEGY,
+      ...(input.person === undefined ? {} : { person: input.person }),
     });
     return { kind: 'deployed', deployment };
+  }
+
+  /** Refuses a person who may not roll back the environment (see assertMayAct). */
+  private async assertMayAct(
+    releaseId: string,
+    environment: string,
+    person: Person,
+  ): Promise<void> {
+    const release = this.o.releases.get(releaseId);
+    const config = await this.o.configs.load(release.service, release.commit);
+    const found = config.environments.find((e) => e.name === environment);
+    if (found !== undefined) assertMayAct(config.service, found, person, 'rolling it back');
   }
 
   /** The newest release that served the environment successfully before `current`. */

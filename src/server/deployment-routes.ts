@@ -55,18 +55,22 @@ const deploymentParams = z.object({
 export function registerDeploymentRoutes(app: FastifyInstance, context: RouteContext): void {
   const { store } = context.deps;
 
+  // Viewers reach these two: the deployer decides by role and environment (protected
+  // environments take approvers and admins, the others developers and admins).
   app.post(
     '/api/services/:name/deployments',
-    { config: { access: 'developer' } },
+    { config: { access: 'viewer' } },
     async (request, reply) => {
       const { name } = parseInput(nameParams, request.params, 'path');
       const body = parseInput(deployBody, request.body ?? {}, 'body');
       store.services.get(name);
       const release = releaseToDeploy(store, name, body.release);
+      const principal = principalOf(request);
       const deployment = await deployerOf(context.deps).deployRelease({
         releaseId: release.id,
         environment: body.environment,
-        trigger: { type: 'manual', actor: principalOf(request).name },
+        trigger: { type: 'manual', actor: principal.name },
+        person: { name: principal.name, role: principal.role },
       });
       void reply.code(202);
       return { deployment: deploymentView(deployment) };
@@ -124,7 +128,7 @@ export function registerDeploymentRoutes(app: FastifyInstance, context: RouteCon
 
   app.post(
     '/api/services/:name/rollback',
-    { config: { access: 'developer' } },
+    { config: { access: 'viewer' } },
     async (request, reply) => {
       const { name } = parseInput(nameParams, request.params, 'path');
       const body = parseInput(rollbackBody, request.body ?? {}, 'body');
@@ -138,6 +142,7 @@ export function registerDeploymentRoutes(app: FastifyInstance, context: RouteCon
         environment: body.environment,
         ...(release === undefined ? {} : { releaseId: release.id }),
         actor: principalOf(request).name,
+        person: { name: principalOf(request).name, role: principalOf(request).role },
       });
       void reply.code(202);
       return { action: result.kind, deployment: deploymentView(result.deployment) };
