@@ -13,6 +13,8 @@ import { ListenerRegistry, listenerRegistryPath } from './deploy/listener-regist
 import type { ReleaseSource } from './deploy/ports.js';
 import { BuildStageRunner } from './pipeline/build-stage.js';
 import { ApprovalGates } from './approval/approval-gates.js';
+import { approvalNotifier, deploymentNotifier, runNotifier } from './notify/event-sources.js';
+import { ServiceNotifications } from './notify/service-notifications.js';
 import { ApprovalStageRunner } from './pipeline/approval-stage.js';
 import { DeployStageRunner } from './pipeline/deploy-stage.js';
 import { Orchestrator, type ConfigSource } from './pipeline/orchestrator.js';
@@ -214,6 +216,19 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const configs = new RepositoryConfigSource(sourceOf);
   const deployments = await createDeployments({ phoenix, store, clock, configs });
   const approvals = new ApprovalGates({ approvals: store.approvals, clock });
+  let url = '';
+  const publicUrl = (): string => url;
+  const notifications = new ServiceNotifications({
+    configs,
+    clock,
+    logger: phoenix.logger,
+    // Channel secrets by environment variable; Phoenix's own secret store arrives with it.
+    resolveSecret: (ref) => ('env' in ref ? process.env[ref.env] : undefined),
+  });
+  const stopRunNotices = bus.subscribe(runNotifier(notifications, publicUrl));
+  const stopDeploymentNotices = deployments.changes.subscribe(
+    deploymentNotifier(notifications, publicUrl),
+  );
   const orchestrator = new Orchestrator({
     runs: store.runs,
     events: store.events,
@@ -227,7 +242,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         initiator: (context) => `phoenix/${context.run.trigger.actor}`,
       }),
       release: new ReleaseStageRunner({ releases: store.releases }),
-      approval: new ApprovalStageRunner({ approvals: store.approvals, gates: approvals }),
+      approval: new ApprovalStageRunner({
+        approvals: store.approvals,
+        gates: approvals,
+        onGate: approvalNotifier(notifications, publicUrl),
+      }),
       deploy: deployments.stageRunner,
     },
     clock,
@@ -262,7 +281,6 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     phoenix.logger.warn(recovered, 'recovered runs left by a previous server');
   for (const service of store.services.list()) sources.watch(service);
 
-  let url = '';
   const app = createHttpServer({
     store,
     orchestrator,
@@ -311,6 +329,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       await orchestrator.stop();
       await deployments.controller.stop();
       await deployments.runtime.close();
+      stopRunNotices();
+      stopDeploymentNotices();
+      await notifications.close();
       store.close();
     },
   };

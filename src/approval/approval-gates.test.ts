@@ -41,6 +41,7 @@ function openGate(options: { count?: number; self?: boolean } = {}): Approval {
     service: 'shop',
     environment: 'prod',
     requester: 'alice',
+    fresh: true,
     config: {
       approvers: ['role:approver', 'alice', 'bob'],
       count: options.count ?? 1,
@@ -75,19 +76,28 @@ describe('refusalOf', () => {
 });
 
 describe('ApprovalGates', () => {
-  it('opens one gate per run stage, the same one when asked again (after a restart)', () => {
+  it('opens one gate per run stage: the same one while it waits or after a restart, a new one for a retry', () => {
     const gate = openGate();
+    const reopen = (fresh: boolean) =>
+      scratch.store.approvals.open({
+        runId: gate.runId,
+        stageIndex: 1,
+        service: 'shop',
+        environment: 'prod',
+        requester: 'alice',
+        fresh,
+        config: { approvers: ['bob'], count: 3, timeoutMs: HOUR, allowSelfApproval: true },
+      });
 
-    const again = scratch.store.approvals.open({
-      runId: gate.runId,
-      stageIndex: 1,
-      service: 'shop',
-      environment: 'prod',
-      requester: 'alice',
-      config: { approvers: ['bob'], count: 3, timeoutMs: HOUR, allowSelfApproval: true },
-    });
+    const whileWaiting = reopen(true);
+    gates.reject(decide('bob'));
+    const afterRestart = reopen(false);
+    const retried = reopen(true);
 
-    expect(again).toEqual(gate);
+    expect(whileWaiting).toEqual(gate);
+    expect(afterRestart).toMatchObject({ id: gate.id, status: 'rejected' });
+    expect(retried).toMatchObject({ status: 'waiting', required: 3, votes: [] });
+    expect(retried.id).not.toBe(gate.id);
   });
 
   it('grants with enough approvals from different people, and wakes the run waiting', async () => {

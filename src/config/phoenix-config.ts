@@ -25,6 +25,7 @@ import {
   type RETRY_ON,
   type StatusMatcher,
 } from './phoenix-schema.js';
+import type { NotificationChannelConfig } from '../notify/notification-config.js';
 import { environmentModel, type EnvironmentConfig } from './environment-config.js';
 import { YamlSource } from './yaml-source.js';
 
@@ -97,6 +98,8 @@ export interface PhoenixConfig {
   release?: ReleaseConfig;
   /** In deployment order. */
   environments: EnvironmentConfig[];
+  /** Where events of this service are sent (docs/notifications.md); none by default. */
+  notifications: NotificationChannelConfig[];
   /** Settings that are valid but have no effect as written; printed, never silent. */
   warnings: ValidationIssue[];
   /** Locates any key of the original file, for errors found later (a missing buildspec). */
@@ -215,6 +218,7 @@ function buildModel(source: YamlSource, raw: RawPhoenixConfig): PhoenixConfig {
       sandbox: build.sandbox ?? false,
     },
     release: releaseConfig,
+    notifications: raw.notifications ?? [],
     environments: (raw.environments ?? []).map((environment, index) =>
       environmentModel(source, environment, {
         index,

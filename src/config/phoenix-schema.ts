@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
+import { NOTIFICATION_KEYS, notificationsSchema } from '../notify/notification-config.js';
 import { ENVIRONMENT_KEYS, environmentsSchema, MAX_INSTANCES } from './environment-schema.js';
 import { describeMs, duration, ENV_VARIABLE_PATTERN, integer, patterns } from './schema-parts.js';
 
@@ -184,6 +185,7 @@ export const phoenixSchema = z
     build: buildSchema.nullish(),
     release: releaseSchema.optional(),
     environments: environmentsSchema.nullish(),
+    notifications: notificationsSchema.nullish(),
   })
   .strict();
 
@@ -221,4 +223,5 @@ export const KNOWN_KEYS = [
   'grace-period',
   'environments',
   ...ENVIRONMENT_KEYS,
+  ...NOTIFICATION_KEYS,
 ] as const;

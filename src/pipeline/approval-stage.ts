@@ -1,7 +1,7 @@
 import type { ApprovalGates } from '../approval/approval-gates.js';
 import type { Approval } from '../approval/approval.js';
 import type { ApprovalRepository } from '../store/approval-repository.js';
-import type { Stage } from './run.js';
+import type { Run, Stage } from './run.js';
 import type { StageContext, StageResult, StageRunner } from './stage-runner.js';
 
 const APPROVAL_STAGE_PREFIX = 'approve:';
@@ -24,7 +24,14 @@ export function environmentOfApprovalStage(stage: Pick<Stage, 'name'>): string |
  * expired: the stage fails with who decided and why. A cancelled run cancels its gate.
  */
 export class ApprovalStageRunner implements StageRunner {
-  constructor(private readonly o: { approvals: ApprovalRepository; gates: ApprovalGates }) {}
+  constructor(
+    private readonly o: {
+      approvals: ApprovalRepository;
+      gates: ApprovalGates;
+      /** Told when a gate opens and when it is decided (notifications). */
+      onGate?: (approval: Approval, run: Run) => void;
+    },
+  ) {}
 
   async run(context: StageContext): Promise<StageResult> {
     const environment = environmentOfApprovalStage(context.stage);
@@ -44,9 +51,12 @@ export class ApprovalStageRunner implements StageRunner {
       environment,
       config,
       requester: run.trigger.actor,
+      // After a restart the gate (and any decision on it) carries on; a retry asks again.
+      fresh: context.interrupted === undefined,
     });
     await context.started({ externalId: gate.id });
     this.log(context, describeGate(gate));
+    if (gate.votes.length === 0 && gate.status === 'waiting') this.o.onGate?.(gate, run);
     let decided: Approval;
     try {
       decided = await this.o.gates.decided(gate.id, context.signal);
@@ -58,6 +68,7 @@ export class ApprovalStageRunner implements StageRunner {
         output: outputOf(cancelled),
       };
     }
+    this.o.onGate?.(decided, run);
     for (const vote of decided.votes) {
       const comment = vote.comment === undefined ? '' : `: ${vote.comment}`;
       this.log(

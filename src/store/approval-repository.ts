@@ -51,11 +51,21 @@ export class ApprovalRepository {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The gate of a run's stage: created waiting on the first call, the same one after. */
-  open(input: NewApproval): Approval {
+  /**
+   * The gate of a run's stage: its newest one when it waits, or when `fresh` is false (the
+   * stage's attempt was interrupted by a restart and goes on); otherwise a new waiting gate
+   * (the first attempt, or a retry after a rejection or an expiry).
+   */
+  open(input: NewApproval & { fresh: boolean }): Approval {
     const open = this.db.transaction(() => {
-      const existing = this.row('run_id = ? AND stage_index = ?', input.runId, input.stageIndex);
-      if (existing !== undefined) return existing.id;
+      const existing = this.row(
+        'run_id = ? AND stage_index = ? ORDER BY seq DESC LIMIT 1',
+        input.runId,
+        input.stageIndex,
+      );
+      if (existing !== undefined && (existing.status === 'waiting' || !input.fresh)) {
+        return existing.id;
+      }
       const requestedAt = this.now();
       const id = newSortableId('apv_', requestedAt);
       const { config } = input;

@@ -209,10 +209,13 @@ CREATE TABLE approvals (
   requested_at INTEGER NOT NULL,
   expires_at INTEGER NOT NULL,
   decided_at INTEGER,
-  reason TEXT,
-  UNIQUE (run_id, stage_index)
+  reason TEXT
 ) STRICT;
 CREATE INDEX approvals_waiting ON approvals (status, service, environment);
+-- A stage retried after a rejection opens a new gate; at most one waits per run stage.
+CREATE INDEX approvals_by_stage ON approvals (run_id, stage_index, seq);
+CREATE UNIQUE INDEX approvals_one_waiting ON approvals (run_id, stage_index)
+  WHERE status = 'waiting';
 
 CREATE TABLE approval_votes (
   approval_id TEXT NOT NULL REFERENCES approvals (id) ON DELETE CASCADE,

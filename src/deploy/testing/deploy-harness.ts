@@ -227,7 +227,8 @@ export class DeployHarness {
     return leaked;
   }
 
-  private observe(deployment: Deployment): void {
+  /** What the harness learns of every change (for `until`); a controller built with its own onChange passes them on. */
+  observe(deployment: Deployment): void {
     this.changes.push(deployment);
     for (const watcher of [...this.watchers]) {
       if (!watcher.test(deployment)) continue;

@@ -1,0 +1,81 @@
+import { ExternalServiceError } from '../shared/errors.js';
+import type { ChannelType } from './notification-config.js';
+import type { NotificationEventType } from './notification-event.js';
+
+/**
+ * One event going to one channel. `pending` until it is delivered or given up on; both of
+ * those are final. Retries stay `pending`: `attempts` and `nextAttemptAt` say where it is.
+ */
+export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+export const DELIVERY_TRANSITIONS: Readonly<Record<DeliveryStatus, readonly DeliveryStatus[]>> = {
+  pending: ['delivered', 'failed'],
+  delivered: [],
+  failed: [],
+};
+
+export function canTransition(from: DeliveryStatus, to: DeliveryStatus): boolean {
+  return DELIVERY_TRANSITIONS[from].includes(to);
+}
+
+export interface Delivery {
+  /** Sent as `X-Phoenix-Delivery`; the same on every attempt, so receivers can deduplicate. */
+  id: string;
+  event: NotificationEventType;
+  service: string;
+  environment?: string;
+  /** The channel's name in phoenix.yml. */
+  channel: string;
+  channelType: ChannelType;
+  status: DeliveryStatus;
+  attempts: number;
+  /** Why the last attempt failed, with secrets masked. */
+  lastError?: string;
+  /** ISO 8601. */
+  createdAt: string;
+  updatedAt: string;
+  /** Set while a retry waits for its turn. */
+  nextAttemptAt?: string;
+}
+
+/**
+ * A channel's endpoint refused or failed the delivery. `retryable: false` means another
+ * attempt cannot help (bad credentials, an unknown hook, a missing secret).
+ */
+export class DeliveryError extends ExternalServiceError {
+  readonly retryable: boolean;
+
+  constructor(message: string, options: { retryable: boolean; cause?: unknown }) {
+    super(message, { cause: options.cause });
+    this.retryable = options.retryable;
+  }
+}
+
+/** Any other error (a refused connection, a timeout) is worth another attempt. */
+export function isRetryable(error: unknown): boolean {
+  return !(error instanceof DeliveryError) || error.retryable;
+}
+
+/** The message to record: the error's, with its causes' (fetch hides the reason there). */
+export function describeError(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current !== undefined; depth++) {
+    if (current instanceof Error) {
+      const { message } = current;
+      const code = 'code' in current ? current.code : undefined;
+      // Node's system codes (ECONNREFUSED, UND_ERR_SOCKET) say more than some messages do.
+      const named =
+        typeof code === 'string' && /^[A-Z][A-Z0-9_]+$/.test(code) && !message.includes(code);
+      // A wrapper often repeats its cause's message; say it once.
+      if (!parts.some((part) => part.includes(message)))
+        parts.push(`${named ? `${code} ` : ''}${message}`.trim());
+      current = current.cause;
+    } else {
+      parts.push(String(current));
+      current = undefined;
+    }
+  }
+  return parts.filter((part) => part !== '').join(': ');
+}
