@@ -111,6 +111,34 @@ describe('docs/openapi.yaml', () => {
     expect(documented.filter((entry) => !registered.has(entry))).toEqual([]);
   });
 
+  it('refuses every route to a token below its role, and every guarded route without a token', async () => {
+    const viewer = f.token('viewer', 'vic');
+    const problems: string[] = [];
+    for (const route of routes) {
+      if (route.access === 'public' || route.method === 'HEAD') continue;
+      // Any value stands for a path parameter: access is decided before input is read.
+      const url = route.url.replace(/:[A-Za-z0-9_]+/g, 'x').replace(/\*$/, 'x');
+      const anonymous = await app.inject({ method: route.method as 'GET', url });
+      if (anonymous.statusCode !== 401) {
+        problems.push(`${route.method} ${route.url} without a token: ${anonymous.statusCode}`);
+      }
+      if (route.access !== 'developer' && route.access !== 'admin') continue;
+      const below = await app.inject({
+        method: route.method as 'GET',
+        url,
+        headers: { authorization: `Bearer ${viewer}` },
+      });
+      if (below.statusCode !== 403) {
+        problems.push(`${route.method} ${route.url} with a viewer token: ${below.statusCode}`);
+      }
+    }
+
+    expect(
+      routes.filter((r) => r.access === 'developer' || r.access === 'admin').length,
+    ).toBeGreaterThan(10);
+    expect(problems).toEqual([]);
+  });
+
   it('resolves every $ref', () => {
     const missing = refsIn(document).filter((ref) => {
       const [, section, name] = /^#\/components\/([^/]+)\/([^/]+)$/.exec(ref) ?? [];
