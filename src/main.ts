@@ -15,6 +15,9 @@ import { BuildStageRunner } from './pipeline/build-stage.js';
 import { ApprovalGates } from './approval/approval-gates.js';
 import { approvalNotifier, deploymentNotifier, runNotifier } from './notify/event-sources.js';
 import { ServiceNotifications } from './notify/service-notifications.js';
+import { ensureSecretKey, SECRETS_KEY_ENV } from './secrets/secret-key.js';
+import { SecretStore } from './secrets/secret-store.js';
+import { withServiceSecrets } from './secrets/service-secrets-executor.js';
 import { ApprovalStageRunner } from './pipeline/approval-stage.js';
 import { DeployStageRunner } from './pipeline/deploy-stage.js';
 import { Orchestrator, type ConfigSource } from './pipeline/orchestrator.js';
@@ -47,7 +50,11 @@ export interface Phoenix {
   home: string;
   logger: Logger;
   executor: Executor;
+  /** The same kind of executor, resolving buildspec secrets with `secrets`: one per build's service. */
+  executorWith: (secrets: SecretResolver) => Executor;
   version: string;
+  /** PHOENIX_SECRETS_KEY: the secrets key (base64), instead of PHOENIX_HOME/secrets.key. */
+  secretsKey?: string;
   /** PHOENIX_ADMIN_TOKEN: the first admin token, for automation. */
   adminToken?: string;
   /** PHOENIX_ROUTER_URL: the admin API of `phoenix router`. */
@@ -91,11 +98,24 @@ export function createPhoenix(options: PhoenixOptions = {}): Phoenix {
   const home = phoenixHome(env);
   const logger = options.logger ?? createLogger();
   const secrets = options.secrets ?? unconfiguredSecrets;
-  const executor = EXECUTORS[options.executor ?? 'local']({ home, logger, secrets, env });
+  const executorWith = (resolver: SecretResolver): Executor =>
+    EXECUTORS[options.executor ?? 'local']({ home, logger, secrets: resolver, env });
+  const executor = executorWith(secrets);
+  const secretsKey = env[SECRETS_KEY_ENV] || undefined;
   const adminToken = env['PHOENIX_ADMIN_TOKEN'] || undefined;
   const routerUrl = env['PHOENIX_ROUTER_URL'] || DEFAULT_ROUTER_URL;
   const runtime = options.runtime ?? 'local';
-  return { home, logger, executor, version: VERSION, adminToken, routerUrl, runtime };
+  return {
+    home,
+    logger,
+    executor,
+    executorWith,
+    version: VERSION,
+    ...(secretsKey === undefined ? {} : { secretsKey }),
+    ...(adminToken === undefined ? {} : { adminToken }),
+    routerUrl,
+    runtime,
+  };
 }
 
 export const DEFAULT_PORT = 8800;
@@ -202,7 +222,19 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const { phoenix } = options;
   const clock = options.clock ?? systemClock();
   await mkdir(phoenix.home, { recursive: true, mode: 0o700 });
+  // The key first: a server that cannot open its secrets stops here, saying why.
+  const secretsKey = await ensureSecretKey({
+    home: phoenix.home,
+    ...(phoenix.secretsKey === undefined ? {} : { fromEnv: phoenix.secretsKey }),
+  });
   const store = openStore(join(phoenix.home, 'phoenix.db'), () => clock.now());
+  const secrets = new SecretStore({ repository: store.secrets, key: secretsKey.bytes });
+  try {
+    secrets.checkKey();
+  } catch (error) {
+    store.close();
+    throw error;
+  }
   const admin = store.tokens.ensureAdmin(phoenix.adminToken);
   const repositoriesRoot = join(phoenix.home, 'repositories');
   const bus = new RunEventBus();
@@ -222,8 +254,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     configs,
     clock,
     logger: phoenix.logger,
-    // Channel secrets by environment variable; Phoenix's own secret store arrives with it.
-    resolveSecret: (ref) => ('env' in ref ? process.env[ref.env] : undefined),
+    // A channel's secrets: Phoenix's own (as every service sees them), or the server's env.
+    resolveSecret: (ref) =>
+      'secret' in ref ? secrets.resolve(ref.secret, {}) : process.env[ref.env],
   });
   const stopRunNotices = bus.subscribe(runNotifier(notifications, publicUrl));
   const stopDeploymentNotices = deployments.changes.subscribe(
@@ -236,7 +269,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     configs,
     runners: {
       build: new BuildStageRunner({
-        executor: phoenix.executor,
+        executor: withServiceSecrets({ secrets, executorWith: phoenix.executorWith }),
         sourceOf,
         slots: new Semaphore(options.buildConcurrency ?? DEFAULT_BUILD_CONCURRENCY),
         initiator: (context) => `phoenix/${context.run.trigger.actor}`,
@@ -296,6 +329,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     deployer: deployments.deployer,
     deployments: deployments.controller,
     approvals,
+    secrets,
     deploymentMetrics: {
       services: store.services,
       deployments: store.deployments,

@@ -1,4 +1,6 @@
 import type { Approval } from '../approval/approval.js';
+import type { SecretRecord } from '../secrets/secret.js';
+import type { AuditEntry } from '../store/audit-repository.js';
 import type { DeploymentView, ServiceStatusView } from '../deploy/deployment-view.js';
 import { ExternalServiceError } from '../shared/errors.js';
 import type { RunView } from '../pipeline/run-view.js';
@@ -192,6 +194,34 @@ export class ApiClient {
   /** Lets a held deployment go on, or cuts its current bake short. */
   promote(id: string): Promise<{ deployment: DeploymentView }> {
     return this.json('POST', `/api/deployments/${segment(id)}/promote`);
+  }
+
+  /** Creates or replaces a secret; the answer never holds the value. */
+  setSecret(
+    name: string,
+    input: { value: string; service?: string; environment?: string },
+  ): Promise<{ secret: SecretRecord }> {
+    return this.json('PUT', `/api/secrets/${segment(name)}`, { body: input });
+  }
+
+  /** Secrets without values; with `service`, those it sees (its own and all services'). */
+  listSecrets(query: { service?: string } = {}): Promise<{ secrets: SecretRecord[] }> {
+    return this.json('GET', `/api/secrets${searchOf(query)}`);
+  }
+
+  /** Removes the secret at one scope (all services, all environments when not given). */
+  removeSecret(
+    name: string,
+    query: { service?: string; environment?: string } = {},
+  ): Promise<{ secret: SecretRecord }> {
+    return this.json('DELETE', `/api/secrets/${segment(name)}${searchOf(query)}`);
+  }
+
+  /** The audit log, newest first (admins). */
+  audit(query: { limit?: number; actor?: string; before?: number } = {}): Promise<{
+    entries: AuditEntry[];
+  }> {
+    return this.json('GET', `/api/audit${searchOf(query)}`);
   }
 
   /** Approval gates waiting for a decision, oldest first. */

@@ -3,6 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { PhoenixError } from '../shared/errors.js';
 import { registerBuildCommand } from './build-command.js';
 import { registerApprovalCommands } from './approval-commands.js';
+import { registerAuditCommands } from './audit-commands.js';
+import { registerSecretCommands } from './secret-commands.js';
 import { registerDeployCommands } from './deploy-commands.js';
 import { registerInitCommand } from './init-command.js';
 import { registerLoginCommand } from './login-command.js';
@@ -37,6 +39,8 @@ export function createProgram(): Command {
   registerReleaseCommands(program);
   registerDeployCommands(program);
   registerApprovalCommands(program);
+  registerSecretCommands(program);
+  registerAuditCommands(program);
   return program;
 }
 

@@ -71,12 +71,13 @@ export function registerAccessControl(app: FastifyInstance, tokens: TokenReposit
     if (record === undefined) {
       throw new UnauthorizedError('the API token is not valid: unknown or revoked', challenge);
     }
+    // Known before the role is checked: a refusal is audited with who was refused.
+    request.principal = record;
     if (!hasRole(record.role, required)) {
       throw new ForbiddenError(
         `this needs the ${required} role; token ${record.name} has the ${record.role} role`,
       );
     }
-    request.principal = record;
   });
 }
 

@@ -1,6 +1,9 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerAccessControl } from './auth.js';
 import { registerApprovalRoutes } from './approval-routes.js';
+import { registerAuditLog } from './audit.js';
+import { registerAuditRoutes } from './audit-routes.js';
+import { registerSecretRoutes } from './secret-routes.js';
 import { registerDeploymentRoutes } from './deployment-routes.js';
 import { gitRoutes } from './git-routes.js';
 import { githubHookRoutes } from './github-hook-routes.js';
@@ -52,6 +55,7 @@ export function createHttpServer(deps: ServerDeps): FastifyInstance {
   registerProblemHandlers(app);
   registerAccessControl(app, deps.store.tokens);
   registerJsonBody(app, maxJsonBytes);
+  registerAuditLog(app, deps.store.audit);
   app.addHook('onResponse', async (request, reply) => {
     context.metrics.countRequest(
       request.method,
@@ -78,6 +82,8 @@ export function createHttpServer(deps: ServerDeps): FastifyInstance {
     registerReleaseRoutes(api, context);
     registerDeploymentRoutes(api, context);
     registerApprovalRoutes(api, context);
+    registerSecretRoutes(api, deps);
+    registerAuditRoutes(api, context);
   });
   void app.register(async (scope) => gitRoutes(scope, context));
   void app.register(async (scope) => githubHookRoutes(scope, context));

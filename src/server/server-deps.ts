@@ -1,6 +1,7 @@
 import type { ApprovalGates } from '../approval/approval-gates.js';
 import type { DeploymentController } from '../deploy/deployment-controller.js';
 import type { EnvironmentDeployer } from '../deploy/environment-deployer.js';
+import type { SecretStore } from '../secrets/secret-store.js';
 import type { DeploymentMetricsSources } from './metrics.js';
 import type { ListenerRegistry } from '../deploy/listener-registry.js';
 import type { Orchestrator } from '../pipeline/orchestrator.js';
@@ -58,6 +59,8 @@ export interface ServerDeps {
   deploymentMetrics?: DeploymentMetricsSources;
   /** Approval gates: what waits, and people's decisions; without it those routes are refused (409). */
   approvals?: Pick<ApprovalGates, 'waiting' | 'approve' | 'reject'>;
+  /** Secrets (`/api/secrets`); without it those routes are refused (409). */
+  secrets?: SecretStore;
   /** The environments' listener ports, shown with their status. */
   listeners?: Pick<ListenerRegistry, 'ports'>;
 }

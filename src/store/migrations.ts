@@ -231,11 +231,64 @@ BEGIN
 END;
 `;
 
+/**
+ * Secrets, encrypted at rest (src/secrets): AES-256-GCM with the key outside the database,
+ * so a copied database file (or a backup) holds no readable value. `scope` is a service
+ * name or '*' for every service; `environment` NULL means every environment of the scope.
+ * NULLs are distinct in a UNIQUE constraint, hence the expression index. A service's
+ * secrets go with it, as its runs do (a trigger: '*' is no service, so no foreign key).
+ */
+const SECRETS = `
+CREATE TABLE secrets (
+  name TEXT NOT NULL,
+  scope TEXT NOT NULL CHECK (scope <> ''),
+  environment TEXT CHECK (environment IS NULL OR environment <> ''),
+  ciphertext BLOB NOT NULL,
+  iv BLOB NOT NULL CHECK (length(iv) = 12),
+  tag BLOB NOT NULL CHECK (length(tag) = 16),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  updated_by TEXT NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX secrets_by_address ON secrets (name, scope, ifnull(environment, ''));
+CREATE INDEX secrets_by_scope ON secrets (scope, name);
+CREATE TRIGGER services_delete_secrets AFTER DELETE ON services
+BEGIN
+  DELETE FROM secrets WHERE scope = OLD.name;
+END;
+`;
+
+/** Every mutating action, append-only: neither UPDATE nor DELETE is accepted. */
+const AUDIT_LOG = `
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  time INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  role TEXT,
+  action TEXT NOT NULL,
+  target_json TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  ip TEXT,
+  request_id TEXT
+) STRICT;
+CREATE INDEX audit_log_by_actor ON audit_log (actor, id);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN
+  SELECT RAISE(ABORT, 'audit_log is append-only');
+END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN
+  SELECT RAISE(ABORT, 'audit_log is append-only');
+END;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'services, runs, stages, run events, api tokens', sql: INITIAL_SCHEMA },
   { version: 2, name: 'releases, release stages', sql: RELEASES },
   { version: 3, name: 'deployments, deployment events', sql: DEPLOYMENTS },
   { version: 4, name: 'approvals, approval votes', sql: APPROVALS },
+  { version: 5, name: 'secrets', sql: SECRETS },
+  { version: 6, name: 'audit log', sql: AUDIT_LOG },
 ];
 
 /** The newest schema version this code knows. */

@@ -1,9 +1,11 @@
 import { ApprovalRepository } from './approval-repository.js';
+import { AuditRepository } from './audit-repository.js';
 import { openDatabase, type Database } from './database.js';
 import { DeploymentRepository } from './deployment-repository.js';
 import { EventRepository } from './event-repository.js';
 import { ReleaseRepository } from './release-repository.js';
 import { RunRepository } from './run-repository.js';
+import { SecretRepository } from './secret-repository.js';
 import { ServiceRepository } from './service-repository.js';
 import { TokenRepository } from './token-repository.js';
 
@@ -22,6 +24,10 @@ export interface Store {
   deployments: DeploymentRepository;
   tokens: TokenRepository;
   approvals: ApprovalRepository;
+  /** Every mutating action, append-only (server/audit.ts writes it). */
+  audit: AuditRepository;
+  /** Sealed secrets only: values are encrypted and decrypted by src/secrets/secret-store.ts. */
+  secrets: SecretRepository;
   close(): void;
 }
 
@@ -36,6 +42,8 @@ export function openStore(path: string, now: () => number = Date.now): Store {
     deployments: new DeploymentRepository(db, now),
     tokens: new TokenRepository(db, now),
     approvals: new ApprovalRepository(db, now),
+    audit: new AuditRepository(db, now),
+    secrets: new SecretRepository(db, now),
     close: () => db.close(),
   };
 }
