@@ -167,6 +167,8 @@ export async function createDeployments(options: {
   store: Store;
   clock: Clock;
   configs: ConfigSource;
+  /** Resolves `{ secret: NAME }` variables of environments; without it they fail to start. */
+  secrets?: Pick<SecretStore, 'resolve'>;
 }): Promise<Deployments> {
   const { phoenix, store, clock } = options;
   const { home, logger } = phoenix;
@@ -193,6 +195,9 @@ export async function createDeployments(options: {
     listenersFor: (service, environment) => listeners.listenersFor(service, environment),
     logDirectory: join(home, 'deployments'),
     onChange: (deployment) => changes.emit(deployment),
+    ...(options.secrets === undefined
+      ? {}
+      : { secret: (name, scope) => options.secrets?.resolve(name, scope) }),
   });
   const deployer = new EnvironmentDeployer({
     controller,
@@ -246,7 +251,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       : mirrorPath(mirrorsRoot, name);
   };
   const configs = new RepositoryConfigSource(sourceOf);
-  const deployments = await createDeployments({ phoenix, store, clock, configs });
+  const deployments = await createDeployments({ phoenix, store, clock, configs, secrets });
   const approvals = new ApprovalGates({ approvals: store.approvals, clock });
   let url = '';
   const publicUrl = (): string => url;

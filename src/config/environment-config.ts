@@ -12,6 +12,7 @@ import {
   DEFAULT_LINEAR_PERCENT,
   DEFAULT_STRATEGY,
   type RawEnvironment,
+  type VariableValue,
   type RawStrategy,
 } from './environment-schema.js';
 import { keyName, type YamlSource } from './yaml-source.js';
@@ -94,6 +95,8 @@ export interface EnvironmentConfig {
   protected: boolean;
   /** Given to the instances (and hooks) as environment variables. */
   variables: Record<string, string>;
+  /** Variables whose values are Phoenix secrets (variable → secret name), resolved at start. */
+  secretVariables: Record<string, string>;
   key: string;
   location: SourceLocation;
 }
@@ -144,7 +147,8 @@ export function environmentModel(
     retryCanaryErrors,
     ...(raw.approval === undefined ? {} : { approval: raw.approval }),
     protected: raw.protected ?? false,
-    variables: { ...raw.variables },
+    variables: plainVariables(raw.variables ?? {}),
+    secretVariables: secretVariables(raw.variables ?? {}),
     key: keyName(path),
     location: source.locate(path),
   };
@@ -185,4 +189,21 @@ function strategyModel(
         testListener,
       };
   }
+}
+
+function plainVariables(raw: Record<string, VariableValue>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(raw).flatMap(([name, value]) =>
+      typeof value === 'string' ? [[name, value]] : [],
+    ),
+  );
+}
+
+/** Variable name → secret name, for `{ secret: NAME }` values. */
+function secretVariables(raw: Record<string, VariableValue>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(raw).flatMap(([name, value]) =>
+      typeof value === 'string' ? [] : [[name, value.secret]],
+    ),
+  );
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SECRET_NAME_PATTERN } from '../secrets/secret-name.js';
 import { APPROVAL_KEYS, approvalSchema } from './approval-schema.js';
 import { alarmsSchema } from '../monitor/alarm-spec.js';
 import { describeMs, duration, ENV_VARIABLE_PATTERN, integer, patterns } from './schema-parts.js';
@@ -281,11 +282,31 @@ const listenersSchema = z
     });
   });
 
-const variableValue = z
-  .union([z.string(), z.number(), z.boolean()], {
-    errorMap: () => ({ message: 'expected a string, a number or true/false' }),
-  })
-  .transform(String);
+/** A variable's value, or `{ secret: NAME }`: one of Phoenix's secrets, resolved at start. */
+export type VariableValue = string | { secret: string };
+
+const VALUE_EXPECTED = 'expected a string, a number, true/false, or { secret: NAME }';
+
+const variableValue = z.unknown().transform((value, ctx): VariableValue => {
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+    return String(value);
+  }
+  const keys = value !== null && typeof value === 'object' ? Object.keys(value) : [];
+  const secret = keys.length === 1 ? (value as { secret?: unknown }).secret : undefined;
+  if (typeof secret !== 'string') {
+    ctx.addIssue({ code: 'custom', message: VALUE_EXPECTED });
+    return z.NEVER;
+  }
+  if (!SECRET_NAME_PATTERN.test(secret)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['secret'],
+      message: 'expected a secret name such as db-password',
+    });
+    return z.NEVER;
+  }
+  return { secret };
+});
 
 const variablesSchema = z.record(
   z

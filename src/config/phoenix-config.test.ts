@@ -119,6 +119,7 @@ describe('parsePhoenixConfig', () => {
         crashLoop: { restarts: 3, windowMs: 30_000 },
         retryCanaryErrors: false,
         protected: false,
+        secretVariables: {},
         variables: { NODE_ENV: 'development', DEBUG: 'true' },
         key: 'environments[0]',
         location: expect.objectContaining({ line: 29 }),
@@ -138,6 +139,7 @@ describe('parsePhoenixConfig', () => {
         crashLoop: { restarts: 3, windowMs: 30_000 },
         retryCanaryErrors: false,
         protected: false,
+        secretVariables: {},
         variables: {},
         key: 'environments[1]',
         location: expect.objectContaining({ line: 32 }),
@@ -172,6 +174,7 @@ describe('parsePhoenixConfig', () => {
         crashLoop: { restarts: 5, windowMs: 60_000 },
         retryCanaryErrors: true,
         protected: false,
+        secretVariables: {},
         variables: {},
         key: 'environments[2]',
         location: expect.objectContaining({ line: 37 }),
@@ -457,7 +460,11 @@ describe('parsePhoenixConfig', () => {
     ],
     [
       `${ENVIRONMENT}    variables: { NESTED: { a: 1 } }\n`,
-      /environments\[0\].variables.NESTED: expected a string, a number or true\/false$/,
+      /environments\[0\].variables.NESTED: expected a string, a number, true\/false, or \{ secret: NAME \}$/,
+    ],
+    [
+      `${ENVIRONMENT}    variables: { TOKEN: { secret: '9 lives' } }\n`,
+      /environments\[0\].variables.TOKEN.secret: expected a secret name such as db-password$/,
     ],
     [
       `${ENVIRONMENT}    variables: { PORT: '1' }\n`,

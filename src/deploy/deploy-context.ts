@@ -1,4 +1,5 @@
 import type { Runtime } from '../runtime/runtime.js';
+import { ConflictError } from '../shared/errors.js';
 import type { ListenerSpec, TrafficRouter } from '../router/traffic-router.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
@@ -34,6 +35,8 @@ export interface DeployContext {
   promotions: Promotions;
   /** Deployments paused by a person: no next step, and a held bake goes on judging. */
   holds: Holds;
+  /** Phoenix's secrets, for `{ secret: NAME }` variables; undefined when absent (or no store). */
+  secret?(name: string, scope: { service: string; environment: string }): string | undefined;
   /** Appends to the deployment's timeline. */
   note(deploymentId: string, event: NewDeploymentEvent): void;
 }
@@ -43,3 +46,32 @@ export type StepOutcome =
   { ok: true } | { ok: false; reason: string; data?: Record<string, unknown> };
 
 export const OK: StepOutcome = { ok: true };
+
+/**
+ * The environment's variables with its secret ones resolved, for instances and hooks. A
+ * secret that is not set fails the step, saying how to set it.
+ */
+export function environmentOf(
+  context: Pick<DeployContext, 'secret'>,
+  deployment: {
+    service: string;
+    environment: string;
+    target: { env: Record<string, string>; secretEnv?: Record<string, string> };
+  },
+): Record<string, string> {
+  const env = { ...deployment.target.env };
+  for (const [variable, name] of Object.entries(deployment.target.secretEnv ?? {})) {
+    const value = context.secret?.(name, deployment);
+    if (value === undefined) throw new MissingSecretError(deployment, variable, name);
+    env[variable] = value;
+  }
+  return env;
+}
+
+export class MissingSecretError extends ConflictError {
+  constructor(where: { service: string; environment: string }, variable: string, name: string) {
+    super(
+      `${where.service} ${where.environment}: variable ${variable} names secret ${name}, which is not set: phoenix secret set ${name} --service ${where.service} --env ${where.environment}`,
+    );
+  }
+}

@@ -37,6 +37,8 @@ export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 
 export interface DeploymentControllerOptions {
   deployments: DeploymentStore;
+  /** Phoenix's secrets, for `{ secret: NAME }` variables (see environmentOf). */
+  secret?: DeployContext['secret'];
   runtime: Runtime;
   router: TrafficRouter;
   releases: ReleaseSource;
@@ -96,6 +98,7 @@ export class DeploymentController {
       ...(o.stopGraceMs === undefined ? {} : { stopGraceMs: o.stopGraceMs }),
       accounts: o.accounts ?? systemAccounts,
       hostEnv: o.hostEnv ?? process.env,
+      ...(o.secret === undefined ? {} : { secret: o.secret }),
       promotions: this.promotions,
       holds: this.holds,
       note: (id, event) => {

@@ -8,7 +8,7 @@ import {
 } from '../config/appspec-hooks.js';
 import type { Appspec } from '../config/appspec.js';
 import type { ListenerSpec } from '../router/traffic-router.js';
-import type { DeployContext, StepOutcome } from './deploy-context.js';
+import { environmentOf, type DeployContext, type StepOutcome } from './deploy-context.js';
 import type { Deployment, StrategyKind } from './deployment.js';
 import { runHook } from './hook-runner.js';
 import { loadReleaseAppspec, previousAppspec } from './release-appspec.js';
@@ -101,7 +101,7 @@ function hookEnv(
       : undefined;
   return {
     ...env,
-    ...deployment.target.env,
+    ...environmentOf(context, deployment),
     ...hookEnvironment({
       event: hook.event,
       deploymentId: deployment.id,

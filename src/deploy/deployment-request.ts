@@ -3,7 +3,7 @@ import type { PlannedHook } from '../config/appspec-hooks.js';
 import type { FunctionCommand } from '../config/appspec.js';
 import type { PhoenixConfig } from '../config/phoenix-config.js';
 import { ConflictError, NotFoundError, UnsupportedError } from '../shared/errors.js';
-import type { DeployContext } from './deploy-context.js';
+import { environmentOf, type DeployContext } from './deploy-context.js';
 import type { DeploymentStrategy, DeploymentTrigger } from './deployment.js';
 import { hookPoints, plannedHooks } from './deployment-hooks.js';
 import type { DeployableRelease, DeploymentStore, NewDeployment } from './ports.js';
@@ -29,6 +29,8 @@ export interface DeployInput {
   strategy?: DeploymentStrategy;
   /** The environment's variables, for instances and hooks. */
   env?: Record<string, string>;
+  /** Variables whose values are Phoenix secrets (variable → secret name). */
+  secretEnv?: Record<string, string>;
   /** Instances to run; the release's `instances` unless given (phoenix.yml's environment `instances`). */
   instances?: number;
   /** Commands for the Lambda function names of ECS-style hooks (phoenix.yml's mapping). */
@@ -74,6 +76,12 @@ export async function prepareDeployment(
       );
     }
   }
+  // Refused now, not at the start of an instance: every secret the environment names is set.
+  environmentOf(context, {
+    service,
+    environment,
+    target: { env: {}, ...(input.secretEnv === undefined ? {} : { secretEnv: input.secretEnv }) },
+  });
   const functionCommands = input.functionCommands ?? {};
   const hooks = await hooksOf(context, { release, previous, strategy, functionCommands });
   return {
@@ -98,6 +106,9 @@ export async function prepareDeployment(
       instances: input.instances ?? settings.instances,
       healthCheck: healthCheckSpec(settings.healthCheck),
       env: input.env ?? {},
+      ...(input.secretEnv === undefined || Object.keys(input.secretEnv).length === 0
+        ? {}
+        : { secretEnv: input.secretEnv }),
       functionCommands,
       monitor: releaseMonitor(input.monitor ?? {}),
     },

@@ -156,6 +156,8 @@ export interface DeploymentTarget {
   healthCheck: HealthCheckSpec;
   /** The environment's variables, for the instances and the hooks. */
   env: Record<string, string>;
+  /** Variables whose values are Phoenix secrets (variable → secret name): resolved at each start, never stored. */
+  secretEnv?: Record<string, string>;
   /** Commands for the Lambda function names of ECS-style hooks. */
   functionCommands: Record<string, FunctionCommand>;
   /** How the new release is judged while it takes traffic (see release-judge.ts). */

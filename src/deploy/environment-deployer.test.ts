@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parsePhoenixConfig, type PhoenixConfig } from '../config/phoenix-config.js';
@@ -314,5 +315,54 @@ describe('EnvironmentDeployer: who may deploy by hand', () => {
     });
 
     expect((await controller.whenFinished(recorded.id)).status).toBe('succeeded');
+  });
+});
+
+describe('EnvironmentDeployer: secret variables', () => {
+  function withSecret(): PhoenixConfig {
+    const yml = PHOENIX_YML.replace(
+      '    variables: { GREETING: hello }',
+      '    variables: { GREETING: hello, API_TOKEN: { secret: api-token } }',
+    );
+    const parsed = parsePhoenixConfig(yml, 'phoenix.yml');
+    Object.assign(parsed.environments[0]?.variables ?? {}, config.environments[0]?.variables);
+    return parsed;
+  }
+
+  it('gives instances the secret, and stores only its name', async () => {
+    controller = harness.controller({
+      listenersFor: (service, environment) => registry.listenersFor(service, environment),
+      secret: (name, scope) =>
+        name === 'api-token' && scope.environment === 'dev' ? 'sekret-value-1' : undefined,
+    });
+
+    const recorded = await deployer().deploy({
+      config: withSecret(),
+      environment: 'dev',
+      releaseId: harness.release('v1').id,
+      trigger: TRIGGER,
+    });
+    const finished = await controller.whenFinished(recorded.id);
+    const [instance] = harness.runtime.list({ service: 'shop', environment: 'dev' });
+    const environ = readFileSync(`/proc/${instance?.pid ?? 0}/environ`, 'utf8').split('\0');
+
+    expect(finished.status).toBe('succeeded');
+    expect(environ).toContain('API_TOKEN=sekret-value-1');
+    expect(finished.target.secretEnv).toEqual({ API_TOKEN: 'api-token' });
+    expect(JSON.stringify(harness.store.deployments.get(recorded.id))).not.toContain('sekret');
+  });
+
+  it('refuses, before recording anything, a secret that is not set', async () => {
+    await expect(
+      deployer().deploy({
+        config: withSecret(),
+        environment: 'dev',
+        releaseId: harness.release('v1').id,
+        trigger: TRIGGER,
+      }),
+    ).rejects.toThrow(
+      'shop dev: variable API_TOKEN names secret api-token, which is not set: phoenix secret set api-token --service shop --env dev',
+    );
+    expect(controller.status('shop')).toEqual([]);
   });
 });

@@ -132,6 +132,7 @@ export class EnvironmentDeployer {
       trigger,
       strategy: input.strategy ?? environment.strategy,
       env: environment.variables,
+      secretEnv: environment.secretVariables,
       instances: environment.instances,
       monitor: {
         alarms: environment.alarms,

@@ -3,7 +3,7 @@ import type { AlarmState } from '../monitor/alarm.js';
 import { formatDuration } from '../shared/durations.js';
 import { NotFoundError, PlatformError } from '../shared/errors.js';
 import { waitFor } from './clock-wait.js';
-import { OK, type DeployContext, type StepOutcome } from './deploy-context.js';
+import { environmentOf, OK, type DeployContext, type StepOutcome } from './deploy-context.js';
 import type { Deployment } from './deployment.js';
 import { runHooksAt } from './deployment-hooks.js';
 import { MAX_HEALTH_POLL_MS, waitUntilHealthy } from './health-wait.js';
@@ -75,7 +75,7 @@ export class StepExecutor {
         command: target.command,
         instances: target.instances,
         portEnv: target.portEnv,
-        env: target.env,
+        env: environmentOf(this.c, deployment),
       },
       signal,
     );

@@ -142,6 +142,7 @@ const targetSchema = z.object({
     gracePeriodMs: z.number(),
   }),
   env: z.record(z.string()),
+  secretEnv: z.record(z.string()).optional(),
   functionCommands: z.record(z.object({ command: z.string(), timeoutMs: z.number().optional() })),
   monitor: z
     .object({
