@@ -335,6 +335,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     deployments: deployments.controller,
     approvals,
     secrets,
+    notifications,
     deploymentMetrics: {
       services: store.services,
       deployments: store.deployments,

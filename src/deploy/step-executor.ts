@@ -226,7 +226,12 @@ export class StepExecutor {
         this.c.note(deployment.id, {
           type: 'release.failing',
           reason: verdict.reason,
-          data: { cause: verdict.cause, ...verdict.data },
+          data: {
+            cause: verdict.cause,
+            // The tripped alarm's state before (for alarm.state-changed notifications).
+            previousState: alarms[verdict.cause] ?? 'INSUFFICIENT_DATA',
+            ...verdict.data,
+          },
         });
         return { ok: false, reason: verdict.reason, data: { cause: verdict.cause } };
       }

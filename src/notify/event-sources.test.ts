@@ -62,7 +62,7 @@ describe('deployment notifications', () => {
     });
   });
 
-  it('tells of a rollback with the alarm and the datapoints that tripped it', async () => {
+  it('tells of the alarm that tripped, then of the rollback with its datapoints', async () => {
     const first = controllerTelling();
     await first.whenFinished((await harness.deploy(first, harness.release('v1'))).id);
     const controller = controllerTelling(sink);
@@ -75,6 +75,13 @@ describe('deployment notifications', () => {
     }
     await controller.whenFinished(recorded.id);
 
+    const alarm = published.find((e) => e.type === 'alarm.state-changed');
+    expect(alarm).toMatchObject({
+      environment: 'dev',
+      alarm: { name: 'release-errors', state: 'ALARM' },
+      previousState: expect.stringMatching(/^(OK|INSUFFICIENT_DATA)$/),
+      deploymentId: recorded.id,
+    });
     const rolledBack = published.find((e) => e.type === 'deployment.rolled-back');
     expect(rolledBack).toMatchObject({
       reason: expect.stringMatching(/^alarm release-errors: /),

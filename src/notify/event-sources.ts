@@ -96,6 +96,26 @@ export function deploymentNotifier(
       );
     }
     for (const event of deployment.timeline.slice(before?.events ?? deployment.timeline.length)) {
+      if (event.type === 'release.failing') {
+        const [alarm] = trippedAlarms([event]);
+        if (alarm === undefined) continue;
+        const previous = event.data['previousState'];
+        sink.publish(
+          {
+            service: deployment.service,
+            environment: deployment.environment,
+            type: 'alarm.state-changed',
+            alarm,
+            previousState:
+              previous === 'OK' || previous === 'ALARM' ? previous : 'INSUFFICIENT_DATA',
+            deploymentId: deployment.id,
+            release: base.release,
+            links: base.links,
+          },
+          commit,
+        );
+        continue;
+      }
       if (event.type !== 'deployment.promoted') continue;
       const actor = typeof event.data['actor'] === 'string' ? event.data['actor'] : undefined;
       sink.publish(

@@ -3,6 +3,7 @@ import { registerAccessControl } from './auth.js';
 import { registerApprovalRoutes } from './approval-routes.js';
 import { registerAuditLog } from './audit.js';
 import { registerAuditRoutes } from './audit-routes.js';
+import { registerNotificationRoutes } from './notification-routes.js';
 import { registerSecretRoutes } from './secret-routes.js';
 import { registerDeploymentRoutes } from './deployment-routes.js';
 import { gitRoutes } from './git-routes.js';
@@ -84,6 +85,7 @@ export function createHttpServer(deps: ServerDeps): FastifyInstance {
     registerApprovalRoutes(api, context);
     registerSecretRoutes(api, deps);
     registerAuditRoutes(api, context);
+    registerNotificationRoutes(api, context);
   });
   void app.register(async (scope) => gitRoutes(scope, context));
   void app.register(async (scope) => githubHookRoutes(scope, context));

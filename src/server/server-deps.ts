@@ -1,6 +1,7 @@
 import type { ApprovalGates } from '../approval/approval-gates.js';
 import type { DeploymentController } from '../deploy/deployment-controller.js';
 import type { EnvironmentDeployer } from '../deploy/environment-deployer.js';
+import type { ServiceNotifications } from '../notify/service-notifications.js';
 import type { SecretStore } from '../secrets/secret-store.js';
 import type { DeploymentMetricsSources } from './metrics.js';
 import type { ListenerRegistry } from '../deploy/listener-registry.js';
@@ -59,6 +60,8 @@ export interface ServerDeps {
   deploymentMetrics?: DeploymentMetricsSources;
   /** Approval gates: what waits, and people's decisions; without it those routes are refused (409). */
   approvals?: Pick<ApprovalGates, 'waiting' | 'approve' | 'reject'>;
+  /** Notification deliveries, for `GET /api/notifications`; none listed without it. */
+  notifications?: Pick<ServiceNotifications, 'deliveries'>;
   /** Secrets (`/api/secrets`); without it those routes are refused (409). */
   secrets?: SecretStore;
   /** The environments' listener ports, shown with their status. */
