@@ -68,6 +68,20 @@ export function environmentOf(
   return env;
 }
 
+/** The values of the environment's secret variables, for masking what hooks print. */
+export function secretValuesOf(
+  context: Pick<DeployContext, 'secret'>,
+  deployment: {
+    service: string;
+    environment: string;
+    target: { secretEnv?: Record<string, string> };
+  },
+): string[] {
+  return Object.values(deployment.target.secretEnv ?? {}).flatMap(
+    (name) => context.secret?.(name, deployment) ?? [],
+  );
+}
+
 export class MissingSecretError extends ConflictError {
   constructor(where: { service: string; environment: string }, variable: string, name: string) {
     super(

@@ -8,7 +8,12 @@ import {
 } from '../config/appspec-hooks.js';
 import type { Appspec } from '../config/appspec.js';
 import type { ListenerSpec } from '../router/traffic-router.js';
-import { environmentOf, type DeployContext, type StepOutcome } from './deploy-context.js';
+import {
+  environmentOf,
+  secretValuesOf,
+  type DeployContext,
+  type StepOutcome,
+} from './deploy-context.js';
 import type { Deployment, StrategyKind } from './deployment.js';
 import { runHook } from './hook-runner.js';
 import { loadReleaseAppspec, previousAppspec } from './release-appspec.js';
@@ -73,6 +78,7 @@ export async function runHooksAt(
       env: hookEnv(context, deployment, hook),
       logFile: deploymentLogFile(context.logDirectory, deployment.id),
       functionCommands: deployment.target.functionCommands,
+      secrets: secretValuesOf(context, deployment),
       clock: context.clock,
       signal,
       lookupUser: (name) => context.accounts.lookupUser(name),

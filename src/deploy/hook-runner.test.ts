@@ -164,3 +164,35 @@ describe('runHook', () => {
     await expect.poll(() => isAlive(pid)).toBe(false);
   });
 });
+
+describe('runHook output', () => {
+  it('masks the environment’s secrets in the log, even split across writes', async () => {
+    script(
+      'leak.sh',
+      "printf 'token=s3cr'; sleep 0.05; printf 'et-value done\\n'; echo s3cret-value >&2",
+    );
+
+    const result = await run(hook(scriptStep('leak.sh')), { secrets: ['s3cret-value'] });
+
+    const log = readFileSync(logFile, 'utf8');
+    expect(result).toEqual({ ok: true });
+    expect(log).toContain('token=*** done\n');
+    expect(log).not.toContain('s3cret-value');
+  });
+
+  it('settles a step whose background process keeps its output open, and logs that output', async () => {
+    script(
+      'daemon.sh',
+      '(echo started; while [ ! -f stop ]; do sleep 0.05; done; echo s3cret-value bye) &\necho $! > daemon.pid',
+    );
+
+    const result = await run(hook(scriptStep('daemon.sh')), { secrets: ['s3cret-value'] });
+    writeFileSync(join(release, 'stop'), '');
+    const daemon = Number(readFileSync(join(release, 'daemon.pid'), 'utf8'));
+    await expect.poll(() => isAlive(daemon)).toBe(false);
+    await expect.poll(() => readFileSync(logFile, 'utf8')).toContain('*** bye\n');
+
+    expect(result).toEqual({ ok: true });
+    expect(readFileSync(logFile, 'utf8')).toContain('started\n');
+  });
+});

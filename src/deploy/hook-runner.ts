@@ -1,11 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, closeSync, constants, openSync } from 'node:fs';
+import { appendFileSync, constants } from 'node:fs';
 import { access, appendFile, mkdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { SecretMasker } from '../build/secret-masker.js';
 import { resolveFunctionCommand, revisionPath, type LocalUser } from '../config/appspec-check.js';
 import type { PlannedHook } from '../config/appspec-hooks.js';
 import type { FunctionCommand, HookStep } from '../config/appspec.js';
-import type { Clock } from '../shared/clock.js';
+import type { Clock, TimerHandle } from '../shared/clock.js';
 import { formatDuration } from '../shared/durations.js';
 import { PhoenixError } from '../shared/errors.js';
 
@@ -23,7 +25,16 @@ export interface HookRun {
   signal?: AbortSignal;
   /** For `runas`; running as another user needs Phoenix to run as root. */
   lookupUser?: (name: string) => Promise<LocalUser | undefined>;
+  /** Values masked in the log (the environment's secrets), line by line. */
+  secrets?: readonly string[];
 }
+
+/**
+ * How long a step's output may keep arriving after it exits before the step is settled:
+ * a background process the hook started may hold its output open (CodeDeploy's agent waits
+ * for it until the timeout); Phoenix goes on and keeps logging what it writes.
+ */
+export const HOOK_OUTPUT_GRACE_MS = 250;
 
 export type HookResult =
   | { ok: true }
@@ -113,14 +124,14 @@ function execute(
       run.logFile,
       logLine(run, `${step.key}: ${launch.what} (timeout ${formatDuration(launch.timeoutMs)})`),
     );
-    const fd = openSync(run.logFile, 'a');
     let child: ChildProcess;
     try {
       child = spawn(launch.file, launch.args, {
         cwd: run.directory,
         env: run.env,
         detached: true,
-        stdio: ['ignore', fd, fd],
+        // Piped, not the log file itself: every line is masked before it is written.
+        stdio: ['ignore', 'pipe', 'pipe'],
         ...(launch.user === undefined || launch.user.uid === process.getuid?.()
           ? {}
           : { uid: launch.user.uid, gid: launch.user.gid }),
@@ -129,9 +140,10 @@ function execute(
       const detail = `${launch.what}: ${error instanceof Error ? error.message : String(error)}`;
       resolve({ ok: false, key: step.key, reason: `${step.event}: ${detail}` });
       return;
-    } finally {
-      closeSync(fd);
     }
+    const output = new MaskedLog(run.logFile, new SecretMasker(run.secrets ?? []));
+    if (child.stdout !== null) output.follow(child.stdout);
+    if (child.stderr !== null) output.follow(child.stderr);
     let timedOut = false;
     const killGroup = (): void => {
       if (child.pid === undefined) return;
@@ -163,7 +175,22 @@ function execute(
     const fail = (detail: string, extra: Partial<Extract<HookResult, { ok: false }>> = {}): void =>
       settle({ ok: false, key: step.key, reason: `${step.event}: ${detail}`, ...extra }, detail);
     child.once('error', (error) => fail(`${launch.what}: ${error.message}`));
+    // Settled once its output is all in (close), or a moment after it exits when a
+    // background process keeps the output open.
+    let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let grace: TimerHandle | undefined;
+    const finish = (): void => {
+      if (exited === undefined) return;
+      if (grace !== undefined) run.clock.clearTimeout(grace);
+      output.flushPartial();
+      ended(exited.code, exited.signal);
+    };
+    child.once('close', finish);
     child.once('exit', (code, signal) => {
+      exited = { code, signal };
+      grace = run.clock.setTimeout(finish, HOOK_OUTPUT_GRACE_MS);
+    });
+    const ended = (code: number | null, signal: NodeJS.Signals | null): void => {
       if (code === 0 && !timedOut) {
         settle({ ok: true }, `${launch.what} succeeded`);
         return;
@@ -178,8 +205,52 @@ function execute(
         ...(signal === null ? {} : { signal }),
         ...(timedOut ? { timedOut } : {}),
       });
-    });
+    };
   });
+}
+
+/**
+ * A step's output into the deployment log, a line at a time, secrets masked: a secret
+ * split across two reads is still masked, since only whole lines are written.
+ */
+class MaskedLog {
+  private readonly partial = new Map<Readable, string>();
+
+  constructor(
+    private readonly file: string,
+    private readonly masker: SecretMasker,
+  ) {}
+
+  follow(stream: Readable): void {
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      const text = (this.partial.get(stream) ?? '') + chunk;
+      const end = text.lastIndexOf('\n');
+      this.partial.set(stream, text.slice(end + 1));
+      if (end >= 0) this.write(text.slice(0, end + 1));
+    });
+    stream.on('end', () => this.flush(stream));
+    stream.on('error', () => undefined);
+  }
+
+  /** Writes what is left of unfinished lines (the step ended without a newline). */
+  flushPartial(): void {
+    for (const stream of this.partial.keys()) this.flush(stream);
+  }
+
+  private flush(stream: Readable): void {
+    const rest = this.partial.get(stream) ?? '';
+    this.partial.set(stream, '');
+    if (rest !== '') this.write(`${rest}\n`);
+  }
+
+  private write(lines: string): void {
+    const masked = lines
+      .split('\n')
+      .map((line) => this.masker.mask(line))
+      .join('\n');
+    appendFileSync(this.file, masked);
+  }
 }
 
 async function log(run: HookRun, line: string): Promise<void> {
