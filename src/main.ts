@@ -33,6 +33,7 @@ import { LocalRuntime } from './runtime/local/local-runtime.js';
 import type { Runtime } from './runtime/runtime.js';
 import { createHttpServer } from './server/http-server.js';
 import { systemClock, type Clock } from './shared/clock.js';
+import { PlatformError } from './shared/errors.js';
 import { phoenixHome } from './shared/home.js';
 import { createLogger, type Logger } from './shared/logger.js';
 import { Semaphore } from './shared/semaphore.js';
@@ -346,7 +347,25 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     listeners: deployments.listeners,
   });
   const host = options.host ?? DEFAULT_HOST;
-  await app.listen({ port: options.port ?? DEFAULT_PORT, host });
+  const close = async (): Promise<void> => {
+    sources.stop();
+    await app.close();
+    // Runs first: a deploy stage stops following before its deployment stops.
+    await orchestrator.stop();
+    await deployments.controller.stop();
+    await deployments.runtime.close();
+    stopRunNotices();
+    stopDeploymentNotices();
+    await notifications.close();
+    store.close();
+  };
+  try {
+    await app.listen({ port: options.port ?? DEFAULT_PORT, host });
+  } catch (error) {
+    // Everything started so far stops again: nothing is left running or half-open.
+    await close();
+    throw listenError(error, host, options.port ?? DEFAULT_PORT);
+  }
   const address = app.server.address();
   const port =
     typeof address === 'object' && address !== null ? address.port : (options.port ?? DEFAULT_PORT);
@@ -362,17 +381,23 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     generatedAdminToken: admin?.source === 'generated' ? admin.token : undefined,
     recovered,
     deployments,
-    close: async () => {
-      sources.stop();
-      await app.close();
-      // Runs first: a deploy stage stops following before its deployment stops.
-      await orchestrator.stop();
-      await deployments.controller.stop();
-      await deployments.runtime.close();
-      stopRunNotices();
-      stopDeploymentNotices();
-      await notifications.close();
-      store.close();
-    },
+    close,
   };
+}
+
+/** A port Phoenix cannot listen on, said plainly (the usual cause: another process has it). */
+function listenError(error: unknown, host: string, port: number): Error {
+  const code = (error as { code?: unknown } | null)?.code;
+  const why =
+    code === 'EADDRINUSE'
+      ? 'it is in use by another process'
+      : code === 'EACCES'
+        ? 'this user may not listen on it'
+        : error instanceof Error
+          ? error.message
+          : String(error);
+  return new PlatformError(
+    `cannot listen on ${host} port ${port}: ${why}; choose another with --port`,
+    { cause: error },
+  );
 }

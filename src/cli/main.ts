@@ -4,6 +4,7 @@ import { PhoenixError } from '../shared/errors.js';
 import { registerBuildCommand } from './build-command.js';
 import { registerApprovalCommands } from './approval-commands.js';
 import { registerAuditCommands } from './audit-commands.js';
+import { registerUpCommand } from './up-command.js';
 import { registerSecretCommands } from './secret-commands.js';
 import { registerDeployCommands } from './deploy-commands.js';
 import { registerInitCommand } from './init-command.js';
@@ -41,6 +42,7 @@ export function createProgram(): Command {
   registerApprovalCommands(program);
   registerSecretCommands(program);
   registerAuditCommands(program);
+  registerUpCommand(program);
   return program;
 }
 

@@ -1,0 +1,150 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { Command } from 'commander';
+import pc from 'picocolors';
+import { DEFAULT_ADMIN_PORT } from '../router/router.js';
+import { wholeNumber } from './api-command.js';
+
+/** Where `phoenix server` listens unless told otherwise (as `phoenix server`'s own default). */
+export const DEFAULT_SERVER_PORT = 8800;
+/** How long each process gets to stop on Ctrl-C before it is killed. */
+export const UP_STOP_TIMEOUT_MS = 20_000;
+
+interface UpOptions {
+  port?: number;
+  routerPort?: number;
+}
+
+interface Part {
+  name: 'router' | 'server';
+  child: ChildProcess;
+  /** The first line that says it is up. */
+  ready: RegExp;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Told every line the process prints. */
+  watchers: Set<(line: string) => void>;
+}
+
+/**
+ * `phoenix up`: Phoenix on one machine, as a person runs it — `phoenix router` and
+ * `phoenix server` as processes of their own (so that restarting the server never drops a
+ * request), their output interleaved with a prefix, both stopped cleanly on Ctrl-C: the
+ * server first (deployments stop where they are), then the router. If either stops by
+ * itself (a port in use, say), the other is stopped too and `up` exits 1, saying why.
+ */
+export function registerUpCommand(program: Command): void {
+  program
+    .command('up')
+    .description('run Phoenix on this machine: the router and the server, each in its own process')
+    .option(
+      '--port <n>',
+      `the server's API and git port (default ${DEFAULT_SERVER_PORT})`,
+      wholeNumber(1, 65_535),
+    )
+    .option(
+      '--router-port <n>',
+      `the router's admin port (default ${DEFAULT_ADMIN_PORT})`,
+      wholeNumber(1, 65_535),
+    )
+    .action(async (options: UpOptions) => {
+      process.exitCode = await runUp(options);
+    });
+}
+
+async function runUp(options: UpOptions): Promise<number> {
+  const cli = process.argv[1] ?? '';
+  const routerPort = options.routerPort ?? DEFAULT_ADMIN_PORT;
+  const serverPort = options.port ?? DEFAULT_SERVER_PORT;
+  const env = { ...process.env, PHOENIX_ROUTER_URL: `http://127.0.0.1:${routerPort}` };
+  const router = start(
+    'router',
+    [cli, 'router', '--admin-port', String(routerPort)],
+    env,
+    /^Phoenix router /,
+  );
+  const routerUp = await upOrExited(router);
+  if (!routerUp) return failed(router, [], `the router did not start (admin port ${routerPort})`);
+  const server = start(
+    'server',
+    [cli, 'server', '--port', String(serverPort)],
+    env,
+    /^Phoenix http/,
+  );
+  const serverUp = await upOrExited(server);
+  if (!serverUp) return failed(server, [router], `the server did not start (port ${serverPort})`);
+  process.stdout.write(
+    `${pc.bold('Phoenix is up')}: API and git at http://127.0.0.1:${serverPort}, router admin at http://127.0.0.1:${routerPort} (pids ${server.child.pid ?? '?'}, ${router.child.pid ?? '?'}); Ctrl-C stops both\n`,
+  );
+  const stopped = await Promise.race([
+    signalled().then(() => undefined),
+    server.exited.then(() => server),
+    router.exited.then(() => router),
+  ]);
+  if (stopped !== undefined) {
+    return failed(
+      stopped,
+      [server, router].filter((part) => part !== stopped),
+      `the ${stopped.name} stopped by itself`,
+    );
+  }
+  await stop([server, router]);
+  return 0;
+}
+
+function start(name: Part['name'], args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Part {
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const watchers = new Set<(line: string) => void>();
+  const prefix = pc.dim(`${name.padEnd(6)} │ `);
+  for (const stream of [child.stdout, child.stderr]) {
+    if (stream === null) continue;
+    const lines = createInterface({ input: stream });
+    lines.on('line', (line) => {
+      const target = stream === child.stderr ? process.stderr : process.stdout;
+      target.write(`${prefix}${line}\n`);
+      for (const watch of watchers) watch(line);
+    });
+  }
+  return { name, child, ready, exited, watchers };
+}
+
+/** Resolves true once the part printed its ready line, false if it exited first. */
+function upOrExited(part: Part): Promise<boolean> {
+  return new Promise((resolve) => {
+    const onLine = (line: string): void => {
+      if (!part.ready.test(line)) return;
+      part.watchers.delete(onLine);
+      resolve(true);
+    };
+    part.watchers.add(onLine);
+    void part.exited.then(() => resolve(false));
+  });
+}
+
+function signalled(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+}
+
+/** SIGTERM each in order, waiting for it to exit (SIGKILL after UP_STOP_TIMEOUT_MS). */
+async function stop(parts: readonly Part[]): Promise<void> {
+  for (const part of parts) {
+    if (part.child.exitCode !== null || part.child.signalCode !== null) continue;
+    part.child.kill('SIGTERM');
+    const timer = setTimeout(() => part.child.kill('SIGKILL'), UP_STOP_TIMEOUT_MS);
+    await part.exited;
+    clearTimeout(timer);
+  }
+}
+
+async function failed(culprit: Part, others: readonly Part[], why: string): Promise<number> {
+  await stop(others);
+  const { code, signal } = await culprit.exited;
+  const how = signal === null ? `exit code ${code ?? '?'}` : signal;
+  process.stderr.write(`phoenix up: ${why} (${how}); its output above says why\n`);
+  return 1;
+}
