@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createOnce } from '../shared/create-once.js';
 import { PlatformError } from '../shared/errors.js';
 import { MIN_ADMIN_TOKEN_LENGTH } from './router.js';
 
@@ -21,32 +22,13 @@ export function adminTokenPath(home: string): string {
  * got there first (its token is read instead), and a reader never sees a partial file.
  */
 export async function ensureAdminToken(path: string): Promise<string> {
-  const folder = dirname(path);
-  await mkdir(folder, { recursive: true, mode: 0o700 });
   const token = randomBytes(32).toString('hex');
-  const temp = join(folder, `.${basename(path)}.${process.pid}.${randomBytes(8).toString('hex')}`);
   try {
-    await writeSynced(temp, `${token}\n`);
-    await link(temp, path);
-    return token;
+    if (await createOnce(path, `${token}\n`)) return token;
   } catch (error) {
-    if (!(error instanceof Error && 'code' in error && error.code === 'EEXIST')) {
-      throw new PlatformError(`cannot create the router admin token ${path}`, { cause: error });
-    }
-  } finally {
-    await rm(temp, { force: true });
+    throw new PlatformError(`cannot create the router admin token ${path}`, { cause: error });
   }
   return readAdminToken(path);
-}
-
-async function writeSynced(path: string, text: string): Promise<void> {
-  const file = await open(path, 'wx', 0o600);
-  try {
-    await file.writeFile(text);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
 }
 
 async function readAdminToken(path: string): Promise<string> {

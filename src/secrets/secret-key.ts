@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createOnce } from '../shared/create-once.js';
 import { PlatformError } from '../shared/errors.js';
 import { SECRET_KEY_BYTES } from './secret-box.js';
 
@@ -45,32 +46,15 @@ export async function ensureSecretKey(options: {
     return { bytes: decodeKey(options.fromEnv, SECRETS_KEY_ENV), source: 'env' };
   }
   const path = secretKeyPath(options.home);
-  const folder = dirname(path);
-  await mkdir(folder, { recursive: true, mode: 0o700 });
   const bytes = randomBytes(SECRET_KEY_BYTES);
-  const temp = join(folder, `.${basename(path)}.${process.pid}.${randomBytes(8).toString('hex')}`);
   try {
-    await writeSynced(temp, `${bytes.toString('base64')}\n`);
-    await link(temp, path);
-    return { bytes, source: 'created', path };
-  } catch (error) {
-    if (!(error instanceof Error && 'code' in error && error.code === 'EEXIST')) {
-      throw new SecretKeyError(`cannot create the secrets key ${path}`, { cause: error });
+    if (await createOnce(path, `${bytes.toString('base64')}\n`)) {
+      return { bytes, source: 'created', path };
     }
-  } finally {
-    await rm(temp, { force: true });
+  } catch (error) {
+    throw new SecretKeyError(`cannot create the secrets key ${path}`, { cause: error });
   }
   return { bytes: await readKeyFile(path), source: 'file', path };
-}
-
-async function writeSynced(path: string, text: string): Promise<void> {
-  const file = await open(path, 'wx', 0o600);
-  try {
-    await file.writeFile(text);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
 }
 
 /** Checks the mode of the file it opened (not of whatever the path names a moment later). */
