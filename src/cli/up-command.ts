@@ -2,7 +2,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import pc from 'picocolors';
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { demoPorts } from '../demo/demo-service.js';
+import { runDemo } from '../demo/demo.js';
 import { DEFAULT_ADMIN_PORT } from '../router/router.js';
+import { LocalRuntime } from '../runtime/local/local-runtime.js';
+import { systemClock } from '../shared/clock.js';
+import { createOnce } from '../shared/create-once.js';
+import { phoenixHome } from '../shared/home.js';
+import { createLogger } from '../shared/logger.js';
+import { ApiClient } from './api-client.js';
 import { wholeNumber } from './api-command.js';
 
 /** Where `phoenix server` listens unless told otherwise (as `phoenix server`'s own default). */
@@ -13,7 +24,15 @@ export const UP_STOP_TIMEOUT_MS = 20_000;
 interface UpOptions {
   port?: number;
   routerPort?: number;
+  demo?: boolean;
+  /** `--no-wait`: after the demo, stop everything (instances too) and exit. */
+  wait?: boolean;
+  selfHealing?: boolean;
+  demoPort?: number;
 }
+
+/** The demo's listeners start here: dev on 18100, staging on 18110, prod on 18120. */
+export const DEFAULT_DEMO_PORT = 18_100;
 
 interface Part {
   name: 'router' | 'server';
@@ -46,6 +65,14 @@ export function registerUpCommand(program: Command): void {
       `the router's admin port (default ${DEFAULT_ADMIN_PORT})`,
       wholeNumber(1, 65_535),
     )
+    .option('--demo', 'push the sample shop and show a run through dev, staging and prod')
+    .option('--no-self-healing', 'with --demo: skip the bad release and its automatic rollback')
+    .option('--no-wait', 'with --demo: stop everything (instances too) once the demo is over')
+    .option(
+      '--demo-port <n>',
+      `with --demo: first listener port (default ${DEFAULT_DEMO_PORT}: dev, +10 staging, +20 prod)`,
+      wholeNumber(1, 65_000),
+    )
     .action(async (options: UpOptions) => {
       process.exitCode = await runUp(options);
     });
@@ -55,7 +82,13 @@ async function runUp(options: UpOptions): Promise<number> {
   const cli = process.argv[1] ?? '';
   const routerPort = options.routerPort ?? DEFAULT_ADMIN_PORT;
   const serverPort = options.port ?? DEFAULT_SERVER_PORT;
-  const env = { ...process.env, PHOENIX_ROUTER_URL: `http://127.0.0.1:${routerPort}` };
+  const home = phoenixHome();
+  const demoToken = options.demo === true ? await ensureDemoToken(home) : undefined;
+  const env = {
+    ...process.env,
+    PHOENIX_ROUTER_URL: `http://127.0.0.1:${routerPort}`,
+    ...(demoToken === undefined ? {} : { PHOENIX_ADMIN_TOKEN: demoToken }),
+  };
   const router = start(
     'router',
     [cli, 'router', '--admin-port', String(routerPort)],
@@ -75,6 +108,16 @@ async function runUp(options: UpOptions): Promise<number> {
   process.stdout.write(
     `${pc.bold('Phoenix is up')}: API and git at http://127.0.0.1:${serverPort}, router admin at http://127.0.0.1:${routerPort} (pids ${server.child.pid ?? '?'}, ${router.child.pid ?? '?'}); Ctrl-C stops both\n`,
   );
+  if (demoToken !== undefined) {
+    const outcome = await demo(options, home, serverPort, demoToken);
+    if (options.wait === false) {
+      await stop([server, router]);
+      await stopInstances(home);
+      process.stdout.write('Demo over: the router, the server and the instances are stopped\n');
+      return outcome ? 0 : 1;
+    }
+    process.stdout.write('The demo is over; Phoenix keeps running: Ctrl-C stops it\n');
+  }
   const stopped = await Promise.race([
     signalled().then(() => undefined),
     server.exited.then(() => server),
@@ -88,6 +131,8 @@ async function runUp(options: UpOptions): Promise<number> {
     );
   }
   await stop([server, router]);
+  // The demo's shop goes with it; a real `phoenix up` leaves releases serving.
+  if (demoToken !== undefined) await stopInstances(home);
   return 0;
 }
 
@@ -147,4 +192,62 @@ async function failed(culprit: Part, others: readonly Part[], why: string): Prom
   const how = signal === null ? `exit code ${code ?? '?'}` : signal;
   process.stderr.write(`phoenix up: ${why} (${how}); its output above says why\n`);
   return 1;
+}
+
+async function demo(
+  options: UpOptions,
+  home: string,
+  serverPort: number,
+  token: string,
+): Promise<boolean> {
+  const client = new ApiClient({ url: `http://127.0.0.1:${serverPort}`, token });
+  const prefix = pc.cyan('demo   │ ');
+  try {
+    const result = await runDemo({
+      client,
+      token,
+      home,
+      ports: demoPorts(options.demoPort ?? DEFAULT_DEMO_PORT),
+      selfHealing: options.selfHealing !== false,
+      out: (line) => process.stdout.write(`${prefix}${line}\n`),
+    });
+    return result.ok;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`${prefix}the demo stopped: ${reason}\n`);
+    return false;
+  }
+}
+
+/**
+ * The demo's admin token, kept in PHOENIX_HOME/demo/admin-token so that a second demo on the
+ * same folder uses the same one (it becomes the admin token at the server's first start).
+ */
+async function ensureDemoToken(home: string): Promise<string> {
+  const path = join(home, 'demo', 'admin-token');
+  await createOnce(path, `phx_demo_${randomBytes(24).toString('base64url')}\n`);
+  return (await readFile(path, 'utf8')).trim();
+}
+
+/** Instances outlive the server by design; `--no-wait` stops them too. */
+async function stopInstances(home: string): Promise<void> {
+  // The runtime's timers do not hold the process open (systemClock unrefs them): this does,
+  // until every instance has stopped.
+  const holdOpen = setInterval(() => undefined, 1_000);
+  try {
+    await stopAll(home);
+  } finally {
+    clearInterval(holdOpen);
+  }
+}
+
+async function stopAll(home: string): Promise<void> {
+  const runtime = new LocalRuntime({
+    stateDirectory: join(home, 'runtime'),
+    clock: systemClock(),
+    logger: createLogger(),
+  });
+  await runtime.adopt();
+  await runtime.stop(runtime.list().map((instance) => instance.id));
+  await runtime.close();
 }

@@ -1,0 +1,82 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The sample service: examples/shop, next to dist/ and src/ alike. */
+const SHOP = fileURLToPath(new URL('../../examples/shop', import.meta.url));
+
+/** The demo's listener ports: dev, staging and prod, production and test each. */
+export interface DemoPorts {
+  dev: number;
+  devTest: number;
+  staging: number;
+  stagingTest: number;
+  prod: number;
+  prodTest: number;
+}
+
+export function demoPorts(base: number): DemoPorts {
+  return {
+    dev: base,
+    devTest: base + 1,
+    staging: base + 10,
+    stagingTest: base + 11,
+    prod: base + 20,
+    prodTest: base + 21,
+  };
+}
+
+/**
+ * The shop as pushed by the demo: its sources, tests and buildspec, and a phoenix.yml with
+ * three environments — dev all at once, staging as a canary judged on live traffic, prod
+ * blue/green behind an approval — short enough to watch.
+ */
+export function demoFiles(ports: DemoPorts): Record<string, string> {
+  const files: Record<string, string> = {};
+  const walk = (directory: string): void => {
+    for (const name of readdirSync(directory)) {
+      if (['node_modules', 'dist', 'reports'].includes(name)) continue;
+      const path = join(directory, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else files[relative(SHOP, path)] = readFileSync(path, 'utf8');
+    }
+  };
+  walk(SHOP);
+  files['phoenix.yml'] = [
+    'service: shop',
+    'release:',
+    '  start: node src/server.js',
+    '  instances: 2',
+    '  health-check: { path: /health, interval: 500ms, timeout: 400ms, healthy-threshold: 1 }',
+    'environments:',
+    '  - name: dev',
+    `    listeners: { production: ${ports.dev}, test: ${ports.devTest} }`,
+    '  - name: staging',
+    `    listeners: { production: ${ports.staging}, test: ${ports.stagingTest} }`,
+    '    strategy: { type: canary, percent: 20, interval: 20s, bake: 2s }',
+    '  - name: prod',
+    `    listeners: { production: ${ports.prod}, test: ${ports.prodTest} }`,
+    '    strategy: { type: blue-green, bake: 30s, test-traffic: true }',
+    '    protected: true',
+    '    approval:',
+    '      approvers: [role:approver, role:admin]',
+    '      message: Check staging first.',
+    '',
+  ].join('\n');
+  return files;
+}
+
+/**
+ * The shop broken the way releases break in production: /products answers 500 once deployed
+ * (PHOENIX_ENVIRONMENT is set), while /health stays green and the unit tests pass.
+ */
+export function brokenServer(files: Record<string, string>): Record<string, string> {
+  const server = files['src/server.js'] ?? '';
+  const broken = server.replace(
+    "  if (req.method === 'GET' && url.pathname === '/products') return send(res, 200, PRODUCTS);",
+    "  if (req.method === 'GET' && url.pathname === '/products')\n    return process.env.PHOENIX_ENVIRONMENT === undefined\n      ? send(res, 200, PRODUCTS)\n      : send(res, 500, { error: 'the catalog is broken' });",
+  );
+  if (broken === server)
+    throw new Error('examples/shop/src/server.js changed: the demo cannot break it');
+  return { 'src/server.js': broken };
+}
