@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { ApiClient } from '../cli/api-client.js';
+import { describeDeploymentEvent } from '../deploy/deployment-timeline.js';
 import type { DeploymentView } from '../deploy/deployment-view.js';
 import type { RunView } from '../pipeline/run-view.js';
 import { brokenServer, demoFiles, type DemoPorts } from './demo-service.js';
@@ -49,16 +50,33 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   };
   const first = await latestRunId(client);
   await push(files, 'the shop, version 1');
+  // So that a person can push a change too: git -C <work> push phoenix main.
+  await run('git', ['-C', work, 'remote', 'remove', 'phoenix']).catch(() => undefined);
+  await run('git', [
+    '-C',
+    work,
+    'remote',
+    'add',
+    'phoenix',
+    pushUrl.replace('://', `://phoenix:${o.token}@`),
+  ]);
   const firstRun = await follow(client, await nextRun(client, first), out, 'approve:prod');
   const served = await Promise.all([serves(ports.dev), serves(ports.staging)]);
   out(`dev serves the shop at http://127.0.0.1:${ports.dev}/products (${served[0]})`);
   out(`staging serves it at http://127.0.0.1:${ports.staging}/products (${served[1]})`);
   out(
-    `prod waits for approval: phoenix approve shop --env prod (then http://127.0.0.1:${ports.prod}/products)`,
+    `  test listeners: http://127.0.0.1:${ports.devTest}/, http://127.0.0.1:${ports.stagingTest}/`,
   );
   out(
-    'Try: phoenix status shop · phoenix approvals · git push to change the shop · phoenix rollback shop --env staging',
+    `prod waits for approval (then http://127.0.0.1:${ports.prod}/products, test listener :${ports.prodTest})`,
   );
+  const token = join(o.home, 'demo', 'admin-token');
+  out('Try, from this folder:');
+  out(`  npm run phoenix -- login --url ${client.url} --token "$(cat ${token})"`);
+  out('  npm run phoenix -- status shop');
+  out('  npm run phoenix -- approve shop --env prod --comment "looks good"');
+  out(`  git -C ${work} commit --allow-empty -m "a change" && git -C ${work} push phoenix main`);
+  out('  npm run phoenix -- rollback shop --env staging');
   const ok = firstRun.stages.some((s) => s.name === 'approve:prod' && s.status === 'running');
   if (!o.selfHealing) return { ok };
 
@@ -133,11 +151,18 @@ async function follow(
   until: string,
 ): Promise<RunView> {
   const seen = new Map<string, string>();
+  const shown = new Map<string, number>();
   out(`Run shop #${started.number}: ${started.stages.map((s) => s.name).join(' → ')}`);
   for (;;) {
     const { run: current } = await client.getRun(started.id);
     for (const stage of current.stages) {
+      if (stage.status === 'running' && stage.name.startsWith('deploy:')) {
+        await showDeployment(client, stage.name.slice('deploy:'.length), shown, out);
+      }
       if (seen.get(stage.name) === stage.status || stage.status === 'pending') continue;
+      if (stage.status !== 'running' && stage.name.startsWith('deploy:')) {
+        await showDeployment(client, stage.name.slice('deploy:'.length), shown, out);
+      }
       seen.set(stage.name, stage.status);
       const reason = stage.reason === undefined ? '' : `: ${stage.reason}`;
       out(`  ${stage.name} ${stage.status}${stage.status === 'running' ? '' : reason}`);
@@ -153,6 +178,38 @@ async function follow(
     await sleep(LOOK_EVERY_MS);
   }
 }
+
+/**
+ * The environment's deployment as it goes: its timeline in words (steps, traffic split,
+ * health, the judge's verdict), each event once.
+ */
+async function showDeployment(
+  client: ApiClient,
+  environment: string,
+  shown: Map<string, number>,
+  out: (line: string) => void,
+): Promise<void> {
+  const status = await client.serviceStatus('shop', { environment }).catch(() => undefined);
+  const deployment = status?.environments[0]?.latest;
+  if (deployment === undefined) return;
+  const last = shown.get(deployment.id) ?? 0;
+  for (const event of deployment.timeline) {
+    if (event.id <= last || !SHOWN_EVENTS.has(event.type)) continue;
+    out(`      ${environment}: ${describeDeploymentEvent(event)}`);
+  }
+  shown.set(deployment.id, Math.max(last, ...deployment.timeline.map((e) => e.id)));
+}
+
+/** What a person watching wants to see of a deployment (not every write-ahead step). */
+const SHOWN_EVENTS = new Set([
+  'instances.started',
+  'instances.healthy',
+  'weights.applied',
+  'release.failing',
+  'rollback.started',
+  'drained',
+  'deployment.finished',
+]);
 
 async function serves(port: number): Promise<string> {
   const response = await fetch(`http://127.0.0.1:${port}/health`);

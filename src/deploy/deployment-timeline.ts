@@ -55,7 +55,7 @@ function describeWhat(event: DeploymentEvent): string {
     case 'deployment.promoted':
       return `promoted by ${text(data['actor']) ?? '?'}`;
     case 'release.failing':
-      return `the new release fails: ${event.reason ?? text(data['cause']) ?? '?'}`;
+      return `the new release fails (${text(data['cause']) ?? '?'})`;
     case 'hooks.reaped':
       return `${plural(number(data['processes']), 'hook process')} left by a crash stopped`;
     case 'instances.restored':

@@ -93,7 +93,15 @@ describe('phoenix up --demo --no-wait', () => {
           ),
         ),
         expect.stringMatching(/^staging serves it at .* \(200, release rel_/),
-        expect.stringMatching(/^prod waits for approval: phoenix approve shop --env prod/),
+        expect.stringMatching(
+          /^prod waits for approval \(then http:\/\/127\.0\.0\.1:\d+\/products/,
+        ),
+        '  npm run phoenix -- approve shop --env prod --comment "looks good"',
+        // The live view: the canary's share, then production back on the stable release.
+        expect.stringMatching(
+          /^ {6}staging: shop-staging → shop-staging-2 20%, shop-staging-1 80%$/,
+        ),
+        expect.stringMatching(/^ {6}staging: shop-staging → shop-staging-1 100%$/),
         expect.stringMatching(
           /^ {2}deploy:staging failed: rolled back: alarm release-errors: error-rate/,
         ),
