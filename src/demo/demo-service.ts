@@ -26,12 +26,8 @@ export function demoPorts(base: number): DemoPorts {
   };
 }
 
-/**
- * The shop as pushed by the demo: its sources, tests and buildspec, and a phoenix.yml with
- * three environments — dev all at once, staging as a canary judged on live traffic, prod
- * blue/green behind an approval — short enough to watch.
- */
-export function demoFiles(ports: DemoPorts): Record<string, string> {
+/** The example shop's committed files (sources, tests, scripts, buildspec), by path. */
+export function shopFiles(): Record<string, string> {
   const files: Record<string, string> = {};
   const walk = (directory: string): void => {
     for (const name of readdirSync(directory)) {
@@ -42,6 +38,16 @@ export function demoFiles(ports: DemoPorts): Record<string, string> {
     }
   };
   walk(SHOP);
+  return files;
+}
+
+/**
+ * The shop as pushed by the demo: its sources, tests and buildspec, and a phoenix.yml with
+ * three environments — dev all at once, staging as a canary judged on live traffic, prod
+ * blue/green behind an approval — short enough to watch.
+ */
+export function demoFiles(ports: DemoPorts): Record<string, string> {
+  const files = shopFiles();
   files['phoenix.yml'] = [
     'service: shop',
     'release:',

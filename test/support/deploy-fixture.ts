@@ -1,6 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ApprovalGates } from '../../src/approval/approval-gates.js';
 import { createDeployments, type Deployments } from '../../src/main.js';
 import { ApprovalStageRunner } from '../../src/pipeline/approval-stage.js';
@@ -14,22 +12,7 @@ import { silentLogger } from '../../src/shared/logger.js';
 import { repositoryPath } from '../../src/source/hosted-repository.js';
 import { PipelineFixture } from './pipeline-fixture.js';
 
-const SHOP = fileURLToPath(new URL('../../examples/shop', import.meta.url));
-
-/** The example shop's committed files (sources, tests, scripts, buildspec), by path. */
-export function shopFiles(): Record<string, string> {
-  const files: Record<string, string> = {};
-  const walk = (directory: string): void => {
-    for (const name of readdirSync(directory)) {
-      if (['node_modules', 'dist', 'reports'].includes(name)) continue;
-      const path = join(directory, name);
-      if (statSync(path).isDirectory()) walk(path);
-      else files[relative(SHOP, path)] = readFileSync(path, 'utf8');
-    }
-  };
-  walk(SHOP);
-  return files;
-}
+export { shopFiles } from '../../src/demo/demo-service.js';
 
 /**
  * A PipelineFixture whose runs also deploy, wired as `phoenix server` wires it
