@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { demoPorts } from '../demo/demo-service.js';
 import { runDemo } from '../demo/demo.js';
 import { DEFAULT_ADMIN_PORT } from '../router/router.js';
-import { LocalRuntime } from '../runtime/local/local-runtime.js';
-import { systemClock } from '../shared/clock.js';
+import { stopRecordedInstances } from '../runtime/local/local-runtime.js';
 import { createOnce } from '../shared/create-once.js';
 import { phoenixHome } from '../shared/home.js';
 import { createLogger } from '../shared/logger.js';
@@ -229,25 +228,7 @@ async function ensureDemoToken(home: string): Promise<string> {
   return (await readFile(path, 'utf8')).trim();
 }
 
-/** Instances outlive the server by design; `--no-wait` stops them too. */
-async function stopInstances(home: string): Promise<void> {
-  // The runtime's timers do not hold the process open (systemClock unrefs them): this does,
-  // until every instance has stopped.
-  const holdOpen = setInterval(() => undefined, 1_000);
-  try {
-    await stopAll(home);
-  } finally {
-    clearInterval(holdOpen);
-  }
-}
-
-async function stopAll(home: string): Promise<void> {
-  const runtime = new LocalRuntime({
-    stateDirectory: join(home, 'runtime'),
-    clock: systemClock(),
-    logger: createLogger(),
-  });
-  await runtime.adopt();
-  await runtime.stop(runtime.list().map((instance) => instance.id));
-  await runtime.close();
+/** Instances outlive the server by design; the demo stops the shop's when it ends. */
+function stopInstances(home: string): Promise<void> {
+  return stopRecordedInstances(join(home, 'runtime'), { logger: createLogger() });
 }

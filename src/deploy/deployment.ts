@@ -4,6 +4,7 @@ import {
   canTransition,
   type TransitionTable,
 } from '../pipeline/state-machine.js';
+import type { StrategyConfig } from '../config/environment-config.js';
 import type { AlarmSpec } from '../monitor/alarm-spec.js';
 import type { HealthCheckSpec } from '../router/traffic-router.js';
 import type { DeploymentStep } from './strategies/step.js';
@@ -102,32 +103,13 @@ export function isDeploymentStatus(value: unknown): value is DeploymentStatus {
 }
 
 /**
- * How traffic moves to the new release; the same shapes as phoenix.yml's StrategyConfig.
- * `bakeMs` is the watch window after production reached 100%: the previous release stays
- * up and the new one is still judged (alarms, health, crash loops), so a rollback is
- * still instant. `manualPromote` holds the deployment before production goes to 100%
- * until a person promotes it.
+ * How traffic moves to the new release: phoenix.yml's strategy, as the environment says it
+ * (config/environment-config.ts). `bakeMs` is the watch window after production reached
+ * 100%: the previous release stays up and the new one is still judged (alarms, health,
+ * crash loops), so a rollback is still instant. `manualPromote` holds the deployment
+ * before production goes to 100% until a person promotes it.
  */
-export type DeploymentStrategy =
-  | { kind: 'all-at-once'; bakeMs: number }
-  | { kind: 'blue-green'; bakeMs: number; testListener: boolean; manualPromote: boolean }
-  | {
-      kind: 'canary';
-      /** Share of production the new release gets first, for `intervalMs`. */
-      percent: number;
-      intervalMs: number;
-      bakeMs: number;
-      testListener: boolean;
-      manualPromote: boolean;
-    }
-  | {
-      kind: 'linear';
-      /** Share of production added every `intervalMs` until 100. */
-      percent: number;
-      intervalMs: number;
-      bakeMs: number;
-      testListener: boolean;
-    };
+export type DeploymentStrategy = StrategyConfig;
 
 export type StrategyKind = DeploymentStrategy['kind'];
 

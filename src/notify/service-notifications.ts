@@ -22,7 +22,11 @@ export interface ServiceNotificationsOptions {
  * blocks or fails a pipeline (a phoenix.yml that cannot be read sends nothing, logged).
  */
 export class ServiceNotifications {
-  private readonly notifiers = new Map<string, { key: string; notifier: Notifier }>();
+  /** Per service: the commit whose channels it sends to, and its notifier (none: no channels). */
+  private readonly notifiers = new Map<
+    string,
+    { commit: string; key: string; notifier: Notifier | undefined }
+  >();
   private readonly finished: Delivery[] = [];
   private closed = false;
 
@@ -42,33 +46,42 @@ export class ServiceNotifications {
   deliveries(): Delivery[] {
     return [
       ...this.finished,
-      ...[...this.notifiers.values()].flatMap(({ notifier }) => notifier.deliveries()),
+      ...[...this.notifiers.values()].flatMap(({ notifier }) => notifier?.deliveries() ?? []),
     ];
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.notifiers.values()].map(({ notifier }) => notifier.close()));
+    await Promise.all([...this.notifiers.values()].map(({ notifier }) => notifier?.close()));
   }
 
   private async route(event: NotificationEvent, commit: string): Promise<void> {
-    const config = await this.o.configs.load(event.service, commit);
-    if (config.notifications.length === 0 || this.closed) return;
-    const key = JSON.stringify(config.notifications);
-    let entry = this.notifiers.get(event.service);
-    if (entry === undefined || entry.key !== key) {
-      if (entry !== undefined) {
-        const previous = entry.notifier;
-        this.finished.push(...previous.deliveries());
-        void previous.close();
-      }
-      const routes = createRoutes(config.notifications, { resolveSecret: this.o.resolveSecret });
-      entry = {
-        key,
-        notifier: new Notifier({ routes, clock: this.o.clock, log: this.o.logger }),
-      };
-      this.notifiers.set(event.service, entry);
+    const current = this.notifiers.get(event.service);
+    // A commit's phoenix.yml never changes: read it once per commit, not once per event.
+    if (current?.commit === commit) {
+      current.notifier?.publish(event);
+      return;
     }
-    entry.notifier.publish(event);
+    const config = await this.o.configs.load(event.service, commit);
+    if (this.closed) return;
+    const key = JSON.stringify(config.notifications);
+    const entry = this.notifiers.get(event.service);
+    let notifier = entry?.notifier;
+    if (entry === undefined || entry.key !== key) {
+      if (notifier !== undefined) {
+        this.finished.push(...notifier.deliveries());
+        void notifier.close();
+      }
+      notifier =
+        config.notifications.length === 0
+          ? undefined
+          : new Notifier({
+              routes: createRoutes(config.notifications, { resolveSecret: this.o.resolveSecret }),
+              clock: this.o.clock,
+              log: this.o.logger,
+            });
+    }
+    this.notifiers.set(event.service, { commit, key, notifier });
+    notifier?.publish(event);
   }
 }

@@ -6,7 +6,7 @@ import { RepositoryConfigSource } from '../../src/pipeline/repository-config.js'
 import type { StageRunners } from '../../src/pipeline/stage-runner.js';
 import { adminTokenPath, ensureAdminToken, routerDirectory } from '../../src/router/admin-token.js';
 import { startRouter, type RunningRouter } from '../../src/router/router.js';
-import { LocalRuntime } from '../../src/runtime/local/local-runtime.js';
+import { stopRecordedInstances } from '../../src/runtime/local/local-runtime.js';
 import { systemClock } from '../../src/shared/clock.js';
 import { silentLogger } from '../../src/shared/logger.js';
 import { repositoryPath } from '../../src/source/hosted-repository.js';
@@ -108,16 +108,6 @@ function wire(pipeline: PipelineFixture, routerUrl: string): Promise<Deployments
 }
 
 /** Stops every instance recorded in a runtime state folder, as a runtime that adopts them all. */
-export async function stopInstances(stateDirectory: string): Promise<void> {
-  const sweeper = new LocalRuntime({
-    stateDirectory,
-    clock: systemClock(),
-    logger: silentLogger(),
-  });
-  await sweeper.adopt();
-  await sweeper.stop(
-    sweeper.list().map((instance) => instance.id),
-    { graceMs: 2_000 },
-  );
-  await sweeper.close();
+export function stopInstances(stateDirectory: string): Promise<void> {
+  return stopRecordedInstances(stateDirectory, { logger: silentLogger(), graceMs: 2_000 });
 }

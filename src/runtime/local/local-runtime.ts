@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Clock, TimerHandle } from '../../shared/clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../../shared/clock.js';
 import { ConflictError } from '../../shared/errors.js';
 import { newId } from '../../shared/ids.js';
 import type { Logger } from '../../shared/logger.js';
@@ -492,5 +492,33 @@ export class LocalRuntime implements Runtime {
 
   private assertOpen(): void {
     if (this.closed) throw new ConflictError('the local runtime is closed');
+  }
+}
+
+/**
+ * Stops every instance recorded under `stateDirectory` (SIGTERM, then SIGKILL after
+ * `graceMs`): for a demo that cleans up after itself, and for tests. Instances outlive the
+ * control plane by design, so nothing else stops them. The runtime's timers do not hold the
+ * process open (the system clock unrefs them); this does, until every instance has stopped.
+ */
+export async function stopRecordedInstances(
+  stateDirectory: string,
+  options: { logger: Logger; graceMs?: number },
+): Promise<void> {
+  const holdOpen = setInterval(() => undefined, 1_000);
+  const runtime = new LocalRuntime({
+    stateDirectory,
+    clock: systemClock(),
+    logger: options.logger,
+  });
+  try {
+    await runtime.adopt();
+    await runtime.stop(
+      runtime.list().map((instance) => instance.id),
+      options.graceMs === undefined ? {} : { graceMs: options.graceMs },
+    );
+  } finally {
+    await runtime.close();
+    clearInterval(holdOpen);
   }
 }
