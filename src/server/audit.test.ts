@@ -77,3 +77,53 @@ describe('the audit log', () => {
     expect(() => f.store.db.prepare('DELETE FROM audit_log').run()).toThrow(/append-only/);
   });
 });
+
+describe('bad input to the routes added for issues 5 and 6', () => {
+  let f: ServerFixture;
+  let app: FastifyInstance;
+  let admin: string;
+
+  beforeEach(async () => {
+    f = new ServerFixture();
+    app = f.start();
+    await app.ready();
+    admin = f.token('admin', 'ada');
+  });
+
+  afterEach(async () => {
+    await f.close();
+  });
+
+  it.each([
+    {
+      method: 'POST',
+      url: '/api/services/shop/rollback',
+      payload: { environment: 'Prod!' },
+      field: /environment/,
+    },
+    {
+      method: 'POST',
+      url: '/api/services/shop/rollback',
+      payload: { environment: 'prod', to: 'x' },
+      field: /to/,
+    },
+    { method: 'POST', url: '/api/deployments/nope/promote', payload: undefined, field: /id/ },
+    { method: 'POST', url: '/api/deployments/nope/pause', payload: undefined, field: /id/ },
+    { method: 'GET', url: '/api/audit?limit=0', payload: undefined, field: /limit/ },
+    { method: 'GET', url: '/api/notifications?status=lost', payload: undefined, field: /status/ },
+    { method: 'GET', url: '/api/approvals?service=Shop!', payload: undefined, field: /service/ },
+  ] as const)(
+    'refuses $method $url with 400 naming the field',
+    async ({ method, url, payload, field }) => {
+      const response = await app.inject({
+        method,
+        url,
+        headers: { authorization: `Bearer ${admin}` },
+        ...(payload === undefined ? {} : { payload }),
+      });
+
+      expect(response.statusCode).toBe(400);
+      expect(JSON.stringify(response.json())).toMatch(field);
+    },
+  );
+});
