@@ -89,7 +89,7 @@ describe('formatEnvironmentStatus', () => {
     const view: EnvironmentStatusView = {
       environment: 'dev',
       latest: deployment({
-        strategy: { kind: 'all-at-once', bakeMs: 0 },
+        strategy: { kind: 'all-at-once', bakeMs: 0, testListener: false },
         status: 'failed',
         reason: 'the new release never became healthy',
         trigger: { type: 'manual', actor: 'alice' },

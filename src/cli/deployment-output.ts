@@ -31,14 +31,15 @@ export function colorDeploymentStatus(status: DeploymentStatus, colors: Colors =
 function strategyOf(deployment: DeploymentView): string {
   const { strategy } = deployment;
   const bake = strategy.bakeMs > 0 ? `bake ${describeMs(strategy.bakeMs)}` : '';
-  if (strategy.kind === 'all-at-once') return bake === '' ? 'all-at-once' : `all-at-once (${bake})`;
   const extras = [
     bake,
     strategy.testListener ? 'test traffic first' : '',
-    strategy.kind !== 'linear' && strategy.manualPromote ? 'promoted by hand' : '',
+    'manualPromote' in strategy && strategy.manualPromote ? 'promoted by hand' : '',
   ].filter((part) => part !== '');
   const details = extras.length === 0 ? '' : ` (${extras.join(', ')})`;
   switch (strategy.kind) {
+    case 'all-at-once':
+      return `all-at-once${details}`;
     case 'blue-green':
       return `blue-green${details}`;
     case 'canary':

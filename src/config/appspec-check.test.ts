@@ -228,25 +228,6 @@ describe('checkAppspec', () => {
       ),
     ]);
   });
-
-  it('refuses test-traffic hooks for a strategy that routes no test traffic', async () => {
-    const text = yaml(
-      'version: 0.0',
-      ...ECS_RESOURCES,
-      'Hooks:',
-      '  - AfterAllowTestTraffic: smoke',
-      'PhoenixCommands:',
-      '  smoke: npm run smoke',
-    );
-
-    const blueGreen = await check(text, machine(0, { strategy: 'blue-green' }));
-    const allAtOnce = await check(text, machine(0, { strategy: 'all-at-once' }));
-
-    expect(blueGreen).toEqual([]);
-    expect(allAtOnce).toEqual([
-      'appspec.yml:11:28: Hooks[0].AfterAllowTestTraffic: AfterAllowTestTraffic runs only in blue/green deployments: the all-at-once strategy routes no test traffic',
-    ]);
-  });
 });
 
 describe('resolveFunctionCommand', () => {

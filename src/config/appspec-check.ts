@@ -1,7 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { UnsupportedError, type ValidationIssue } from '../shared/errors.js';
-import { unreachableSteps, type DeployStrategy } from './appspec-hooks.js';
 import { ownValue } from './appspec-keys.js';
 import { DEFAULT_HOOK_TIMEOUT_MS } from './appspec-schema.js';
 import type { Appspec, FunctionCommand, FunctionStep, Located, ScriptStep } from './appspec.js';
@@ -21,8 +20,6 @@ export interface AppspecContext {
   lookupGroup: (name: string) => Promise<number | undefined>;
   /** Commands for Lambda function names from phoenix.yml; they win over PhoenixCommands. */
   functionCommands?: Readonly<Record<string, FunctionCommand>>;
-  /** When known, hooks the strategy never reaches are refused. */
-  strategy?: DeployStrategy;
 }
 
 export interface LocalUser {
@@ -121,14 +118,6 @@ class MachineCheck {
         if (step.kind === 'script') await this.script(step);
         else this.function(step);
       }
-    }
-    if (this.context.strategy === undefined) return;
-    for (const step of unreachableSteps(this.spec, this.context.strategy)) {
-      this.issues.push({
-        location: step.location,
-        key: step.key,
-        message: `${step.event} runs only in blue/green deployments: the ${this.context.strategy} strategy routes no test traffic`,
-      });
     }
   }
 

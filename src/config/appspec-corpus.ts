@@ -31,7 +31,6 @@ export const CORPUS_MACHINE: AppspecContext = {
   currentUid: 0,
   lookupUser: async (name) => (name === 'root' ? { user: 'root', uid: 0, gid: 0 } : undefined),
   lookupGroup: async (name) => (name === 'root' ? 0 : undefined),
-  strategy: 'blue-green',
 };
 
 export interface AppspecCorpusEntry {
@@ -83,7 +82,7 @@ export function assessAppspecFolder(
 
 /** The hooks in the order a blue/green deployment runs them, and those run when it is replaced. */
 function hooksNote(spec: Appspec): CorpusNote | undefined {
-  const plan = hookPlan(spec, 'blue-green', { previous: spec });
+  const plan = hookPlan(spec, { previous: spec });
   if (plan.length === 0) return undefined;
   const describe = (hook: PlannedHook): string =>
     hook.steps.length === 1 ? hook.event : `${hook.event} (${hook.steps.length} scripts)`;

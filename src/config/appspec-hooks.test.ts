@@ -5,8 +5,6 @@ import {
   hookPlan,
   HOOK_POINTS,
   lifecycleOrder,
-  unreachableSteps,
-  type DeployStrategy,
 } from './appspec-hooks.js';
 import { EC2_EVENTS, ECS_EVENTS, LAMBDA_EVENTS, type ComputePlatform } from './appspec-schema.js';
 import { parseAppspec } from './appspec.js';
@@ -48,17 +46,10 @@ const EC2_SEQUENCE = [
 ];
 
 describe('lifecycleOrder', () => {
-  it.each<[ComputePlatform, DeployStrategy, string[]]>([
-    ['ec2', 'all-at-once', EC2_SEQUENCE],
-    ['ec2', 'blue-green', EC2_SEQUENCE],
+  it.each<[ComputePlatform, string[]]>([
+    ['ec2', EC2_SEQUENCE],
     [
       'ecs',
-      'all-at-once',
-      ['BeforeInstall', 'AfterInstall', 'BeforeAllowTraffic', 'AfterAllowTraffic'],
-    ],
-    [
-      'ecs',
-      'blue-green',
       [
         'BeforeInstall',
         'AfterInstall',
@@ -67,38 +58,34 @@ describe('lifecycleOrder', () => {
         'AfterAllowTraffic',
       ],
     ],
-    ['lambda', 'all-at-once', ['BeforeAllowTraffic', 'AfterAllowTraffic']],
-    ['lambda', 'blue-green', ['BeforeAllowTraffic', 'AfterAllowTraffic']],
-  ])('%s with %s runs %j', (platform, strategy, expected) => {
-    expect(lifecycleOrder(platform, strategy).map((slot) => slot.event)).toEqual(expected);
+    ['lambda', ['BeforeAllowTraffic', 'AfterAllowTraffic']],
+  ])('%s runs %j', (platform, expected) => {
+    expect(lifecycleOrder(platform).map((slot) => slot.event)).toEqual(expected);
   });
 
-  it.each<[ComputePlatform, DeployStrategy]>([
-    ['ec2', 'all-at-once'],
-    ['ec2', 'blue-green'],
-    ['ecs', 'all-at-once'],
-    ['ecs', 'blue-green'],
-    ['lambda', 'blue-green'],
-  ])('%s with %s never goes back to an earlier moment of the deployment', (platform, strategy) => {
-    const points = lifecycleOrder(platform, strategy).map((slot) =>
-      HOOK_POINTS.indexOf(slot.point),
-    );
+  it.each<ComputePlatform>(['ec2', 'ecs', 'lambda'])(
+    '%s never goes back to an earlier moment of the deployment',
+    (platform) => {
+      const points = lifecycleOrder(platform).map((slot) =>
+        HOOK_POINTS.indexOf(slot.point),
+      );
 
-    expect(points).toEqual([...points].sort((a, b) => a - b));
-  });
+      expect(points).toEqual([...points].sort((a, b) => a - b));
+    },
+  );
 
   it.each<[ComputePlatform, readonly string[]]>([
     ['ec2', EC2_EVENTS],
     ['ecs', ECS_EVENTS],
     ['lambda', LAMBDA_EVENTS],
-  ])('a %s blue/green deployment passes every event the platform has', (platform, events) => {
-    const order = lifecycleOrder(platform, 'blue-green').map((slot) => slot.event);
+  ])('a %s deployment passes every event the platform has', (platform, events) => {
+    const order = lifecycleOrder(platform).map((slot) => slot.event);
 
     expect([...order].sort()).toEqual([...events].sort());
   });
 
   it('keeps, for each release, the relative order of CodeDeploy in-place deployments', () => {
-    const order = lifecycleOrder('ec2', 'blue-green');
+    const order = lifecycleOrder('ec2');
     const inPlace = (release: 'new' | 'previous'): string[] =>
       EC2_EVENTS.filter((event) =>
         order.some((slot) => slot.event === event && slot.release === release),
@@ -112,15 +99,13 @@ describe('lifecycleOrder', () => {
     );
   });
 
-  it.each<[DeployStrategy, string]>([
-    ['all-at-once', 'healthy'],
-    ['blue-green', 'test-traffic'],
-  ])('validates EC2 releases, with %s, once they are %s', (strategy, point) => {
-    const validate = lifecycleOrder('ec2', strategy).find(
-      (slot) => slot.event === 'ValidateService',
-    );
+  it.each<[ComputePlatform, string]>([
+    ['ec2', 'ValidateService'],
+    ['ecs', 'AfterAllowTestTraffic'],
+  ])('validates %s releases (%s) once test traffic reaches them', (platform, event) => {
+    const validate = lifecycleOrder(platform).find((slot) => slot.event === event);
 
-    expect(validate?.point).toBe(point);
+    expect(validate?.point).toBe('test-traffic');
   });
 });
 
@@ -132,8 +117,8 @@ describe('hookPlan', () => {
     );
     const previous = parseAppspec(ec2('ApplicationStop', 'BeforeBlockTraffic'), 'old.yml');
 
-    const first = hookPlan(spec, 'blue-green');
-    const next = hookPlan(spec, 'blue-green', { previous });
+    const first = hookPlan(spec);
+    const next = hookPlan(spec, { previous });
 
     expect(first.map((hook) => hook.event)).toEqual(['BeforeInstall', 'ValidateService']);
     expect(next.map((hook) => [hook.event, hook.release, hook.steps[0]?.location.file])).toEqual([
@@ -157,7 +142,7 @@ describe('hookPlan', () => {
       'appspec.yml',
     );
 
-    const [hook] = hookPlan(spec, 'all-at-once');
+    const [hook] = hookPlan(spec);
 
     expect(hook?.steps.map((step) => (step.kind === 'script' ? step.script : ''))).toEqual([
       'b.sh',
@@ -177,19 +162,11 @@ describe('hookPlan', () => {
       'appspec.yml',
     );
 
-    expect(hookPlan(spec, 'blue-green').map((hook) => [hook.event, hook.point])).toEqual([
+    expect(hookPlan(spec).map((hook) => [hook.event, hook.point])).toEqual([
       ['BeforeInstall', 'before-install'],
       ['AfterAllowTestTraffic', 'test-traffic'],
       ['AfterAllowTraffic', 'after-shift'],
     ]);
-    expect(hookPlan(spec, 'all-at-once').map((hook) => hook.event)).toEqual([
-      'BeforeInstall',
-      'AfterAllowTraffic',
-    ]);
-    expect(unreachableSteps(spec, 'all-at-once').map((step) => step.key)).toEqual([
-      'Hooks[1].AfterAllowTestTraffic',
-    ]);
-    expect(unreachableSteps(spec, 'blue-green')).toEqual([]);
   });
 });
 

@@ -2,16 +2,13 @@ import { createHash } from 'node:crypto';
 import type { Appspec, HookStep } from './appspec.js';
 import type { ComputePlatform, LifecycleEvent } from './appspec-schema.js';
 
-export const DEPLOY_STRATEGIES = ['all-at-once', 'blue-green'] as const;
-export type DeployStrategy = (typeof DEPLOY_STRATEGIES)[number];
-
 /**
  * The moments of a Phoenix deployment at which hooks run, in the order they come:
  * - `before-install`: the new release is unpacked; nothing copied, nothing started.
  * - `after-install`: the appspec's `files` are copied and `permissions` set.
  * - `after-start`: the new release's instances are started, not yet known healthy.
  * - `healthy`: every new instance passes its health check; no traffic reaches them.
- * - `test-traffic`: the environment's test listener routes to the new release (blue/green).
+ * - `test-traffic`: the environment's test listener, when it has one, routes to the new release.
  * - `before-shift` / `after-shift`: around the one atomic move of production traffic.
  * - `after-drain`: the old release gets no traffic and its requests in flight have finished.
  * - `before-stop`: the old release is about to be stopped (after the bake time).
@@ -45,23 +42,27 @@ type Slots = readonly LifecycleSlot[];
  * EC2/On-Premises: the new release's events in CodeDeploy's in-place order; the replaced
  * release's events (BlockTraffic, ApplicationStop) once the new one has the traffic, as on the
  * original instances of CodeDeploy's EC2 blue/green deployments. Phoenix never installs over a
- * running release, so nothing is stopped before its successor serves.
+ * running release, so nothing is stopped before its successor serves. ValidateService runs
+ * once the test listener (when there is one) reaches the new release.
  */
-function ec2Order(validateAt: HookPoint): Slots {
-  return [
-    { event: 'BeforeInstall', point: 'before-install', release: 'new' },
-    { event: 'AfterInstall', point: 'after-install', release: 'new' },
-    { event: 'ApplicationStart', point: 'after-start', release: 'new' },
-    { event: 'ValidateService', point: validateAt, release: 'new' },
-    { event: 'BeforeAllowTraffic', point: 'before-shift', release: 'new' },
-    { event: 'BeforeBlockTraffic', point: 'before-shift', release: 'previous' },
-    { event: 'AfterAllowTraffic', point: 'after-shift', release: 'new' },
-    { event: 'AfterBlockTraffic', point: 'after-drain', release: 'previous' },
-    { event: 'ApplicationStop', point: 'before-stop', release: 'previous' },
-  ];
-}
+const EC2_ORDER: Slots = [
+  { event: 'BeforeInstall', point: 'before-install', release: 'new' },
+  { event: 'AfterInstall', point: 'after-install', release: 'new' },
+  { event: 'ApplicationStart', point: 'after-start', release: 'new' },
+  { event: 'ValidateService', point: 'test-traffic', release: 'new' },
+  { event: 'BeforeAllowTraffic', point: 'before-shift', release: 'new' },
+  { event: 'BeforeBlockTraffic', point: 'before-shift', release: 'previous' },
+  { event: 'AfterAllowTraffic', point: 'after-shift', release: 'new' },
+  { event: 'AfterBlockTraffic', point: 'after-drain', release: 'previous' },
+  { event: 'ApplicationStop', point: 'before-stop', release: 'previous' },
+];
 
-const ECS_BLUE_GREEN: Slots = [
+/**
+ * ECS: every CodeDeploy deployment to ECS is blue/green, whatever its traffic shifting (all at
+ * once, canary, linear), and so is every Phoenix deployment: AfterAllowTestTraffic runs once
+ * the test listener reaches the new release, or right after AfterInstall without one.
+ */
+const ECS_ORDER: Slots = [
   { event: 'BeforeInstall', point: 'before-install', release: 'new' },
   { event: 'AfterInstall', point: 'healthy', release: 'new' },
   { event: 'AfterAllowTestTraffic', point: 'test-traffic', release: 'new' },
@@ -74,20 +75,18 @@ const LAMBDA_ORDER: Slots = [
   { event: 'AfterAllowTraffic', point: 'after-shift', release: 'new' },
 ];
 
-const ORDERS: Record<ComputePlatform, Record<DeployStrategy, Slots>> = {
-  // In blue/green the test listener already reaches the new release when it is validated.
-  ec2: { 'all-at-once': ec2Order('healthy'), 'blue-green': ec2Order('test-traffic') },
-  // All-at-once routes no test traffic, so AfterAllowTestTraffic has no moment to run at.
-  ecs: {
-    'all-at-once': ECS_BLUE_GREEN.filter((slot) => slot.event !== 'AfterAllowTestTraffic'),
-    'blue-green': ECS_BLUE_GREEN,
-  },
-  lambda: { 'all-at-once': LAMBDA_ORDER, 'blue-green': LAMBDA_ORDER },
+const ORDERS: Record<ComputePlatform, Slots> = {
+  ec2: EC2_ORDER,
+  ecs: ECS_ORDER,
+  lambda: LAMBDA_ORDER,
 };
 
-/** Every lifecycle event a deployment with this strategy passes through, in order. */
-export function lifecycleOrder(platform: ComputePlatform, strategy: DeployStrategy): Slots {
-  return ORDERS[platform][strategy];
+/**
+ * Every lifecycle event a deployment passes through, in order. The strategy changes how
+ * production moves, not which events run: each starts the new release beside the old one.
+ */
+export function lifecycleOrder(platform: ComputePlatform): Slots {
+  return ORDERS[platform];
 }
 
 export interface PlannedHook extends LifecycleSlot {
@@ -95,28 +94,16 @@ export interface PlannedHook extends LifecycleSlot {
 }
 
 /**
- * The hooks to run, in order, when `spec`'s release is deployed with `strategy`; events
- * without steps are left out. `previous` is the appspec of the release being replaced (none
- * on a first deployment, when ApplicationStop and the BlockTraffic events do not run).
+ * The hooks to run, in order, when `spec`'s release is deployed; events without steps are left
+ * out. `previous` is the appspec of the release being replaced (none on a first deployment,
+ * when ApplicationStop and the BlockTraffic events do not run).
  */
-export function hookPlan(
-  spec: Appspec,
-  strategy: DeployStrategy,
-  options: { previous?: Appspec } = {},
-): PlannedHook[] {
-  return lifecycleOrder(spec.platform, strategy).flatMap((slot) => {
+export function hookPlan(spec: Appspec, options: { previous?: Appspec } = {}): PlannedHook[] {
+  return lifecycleOrder(spec.platform).flatMap((slot) => {
     const owner = slot.release === 'new' ? spec : options.previous;
     const steps = owner?.hooks[slot.event] ?? [];
     return steps.length === 0 ? [] : [{ ...slot, steps }];
   });
-}
-
-/** Steps of events that a deployment with this strategy never reaches. */
-export function unreachableSteps(spec: Appspec, strategy: DeployStrategy): HookStep[] {
-  const reachable = new Set(lifecycleOrder(spec.platform, strategy).map((slot) => slot.event));
-  return Object.values(spec.hooks)
-    .flat()
-    .filter((step) => !reachable.has(step.event));
 }
 
 export interface HookEnvironmentInput {

@@ -34,7 +34,12 @@ export {
  * up, warm, while the new one is watched, so that a rollback is one routing change.
  */
 export type StrategyConfig =
-  | { kind: 'all-at-once'; bakeMs: number }
+  | {
+      kind: 'all-at-once';
+      bakeMs: number;
+      /** Route the test listener to the new release (and run its hooks) before production. */
+      testListener: boolean;
+    }
   | {
       kind: 'blue-green';
       bakeMs: number;
@@ -155,8 +160,8 @@ export function environmentModel(
 }
 
 /**
- * Every kind but all-at-once routes test traffic first when the environment has a test
- * listener, unless told not to.
+ * Every kind routes test traffic first when the environment has a test listener, unless told
+ * not to: CodeDeploy's ECSAllAtOnce is a blue/green deployment too, with its test listener.
  */
 function strategyModel(
   raw: RawStrategy | undefined,
@@ -168,7 +173,7 @@ function strategyModel(
   const manualPromote = raw?.promote === 'manual';
   switch (type) {
     case 'all-at-once':
-      return { kind: type, bakeMs: raw?.bake ?? DEFAULT_ALL_AT_ONCE_BAKE_MS };
+      return { kind: type, bakeMs: raw?.bake ?? DEFAULT_ALL_AT_ONCE_BAKE_MS, testListener };
     case 'blue-green':
       return { kind: type, bakeMs, testListener, manualPromote };
     case 'canary':

@@ -65,12 +65,12 @@ function refusals(rows: [string, string][]): [string, string, string][] {
 
 /** Every CodeDeploy name Phoenix maps, with the strategy it stands for. */
 const CODEDEPLOY_NAMES: [string, StrategyConfig][] = [
-  ['CodeDeployDefault.ECSAllAtOnce', { kind: 'all-at-once', bakeMs: 0 }],
+  ['CodeDeployDefault.ECSAllAtOnce', { kind: 'all-at-once', bakeMs: 0, testListener: true }],
   ['CodeDeployDefault.ECSCanary10Percent5Minutes', canary(5)],
   ['CodeDeployDefault.ECSCanary10Percent15Minutes', canary(15)],
   ['CodeDeployDefault.ECSLinear10PercentEvery1Minutes', linear(1)],
   ['CodeDeployDefault.ECSLinear10PercentEvery3Minutes', linear(3)],
-  ['CodeDeployDefault.LambdaAllAtOnce', { kind: 'all-at-once', bakeMs: 0 }],
+  ['CodeDeployDefault.LambdaAllAtOnce', { kind: 'all-at-once', bakeMs: 0, testListener: true }],
   ['CodeDeployDefault.LambdaCanary10Percent5Minutes', canary(5)],
   ['CodeDeployDefault.LambdaCanary10Percent10Minutes', canary(10)],
   ['CodeDeployDefault.LambdaCanary10Percent15Minutes', canary(15)],
@@ -83,12 +83,22 @@ const CODEDEPLOY_NAMES: [string, StrategyConfig][] = [
 
 describe('strategy', () => {
   it.each<[string, string, StrategyConfig]>([
-    ['no strategy', file(), { kind: 'all-at-once', bakeMs: 0 }],
-    ['all-at-once by name', file('    strategy: all-at-once'), { kind: 'all-at-once', bakeMs: 0 }],
+    ['no strategy', file(), { kind: 'all-at-once', bakeMs: 0, testListener: true }],
+    ['all-at-once by name', file('    strategy: all-at-once'), { kind: 'all-at-once', bakeMs: 0, testListener: true }],
     [
       'all-at-once with a bake',
       file('    strategy: { type: all-at-once, bake: 2m }'),
-      { kind: 'all-at-once', bakeMs: 2 * MINUTE },
+      { kind: 'all-at-once', bakeMs: 2 * MINUTE, testListener: true },
+    ],
+    [
+      'all-at-once told not to route test traffic',
+      file('    strategy: { type: all-at-once, test-traffic: false }'),
+      { kind: 'all-at-once', bakeMs: 0, testListener: false },
+    ],
+    [
+      'all-at-once without a test listener',
+      fileWithoutTest('    listeners: { production: 8080 }', '    strategy: all-at-once'),
+      { kind: 'all-at-once', bakeMs: 0, testListener: false },
     ],
     [
       'blue-green with a test listener routes test traffic',
@@ -272,10 +282,6 @@ describe('strategy', () => {
       [
         file('    strategy: { type: blue-green, interval: 1m }'),
         'phoenix.yml:6:45: environments[0].strategy.interval: applies to canary and linear only',
-      ],
-      [
-        file('    strategy: { type: all-at-once, test-traffic: true }'),
-        'phoenix.yml:6:50: environments[0].strategy.test-traffic: applies to blue-green, canary and linear only',
       ],
       [
         file('    strategy: { type: linear, promote: manual }'),

@@ -160,11 +160,6 @@ type AddIssue = (key: keyof StrategyFields, message: string) => void;
 const KEY_SCOPES: readonly [keyof StrategyFields, readonly StrategyType[], string][] = [
   ['percent', ['canary', 'linear'], 'applies to canary and linear only'],
   ['interval', ['canary', 'linear'], 'applies to canary and linear only'],
-  [
-    'test-traffic',
-    ['blue-green', 'canary', 'linear'],
-    'applies to blue-green, canary and linear only',
-  ],
   ['promote', ['blue-green', 'canary'], 'applies to blue-green and canary only'],
 ];
 

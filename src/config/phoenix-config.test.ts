@@ -114,7 +114,7 @@ describe('parsePhoenixConfig', () => {
         branches: undefined,
         instances: 3,
         listeners: { production: 18_080, test: 18_081 },
-        strategy: { kind: 'all-at-once', bakeMs: 0 },
+        strategy: { kind: 'all-at-once', bakeMs: 0, testListener: true },
         alarms: [],
         crashLoop: { restarts: 3, windowMs: 30_000 },
         retryCanaryErrors: false,
@@ -594,7 +594,7 @@ describe('docs/phoenix-yml.md', () => {
     expect(environmentsFor(config, 'release/1.2')).toEqual(['dev', 'staging']);
     expect(environmentsFor(config, 'feature/x')).toEqual(['dev']);
     expect(config.environments.map((e) => [e.name, e.instances, e.strategy])).toEqual([
-      ['dev', 2, { kind: 'all-at-once', bakeMs: 0 }],
+      ['dev', 2, { kind: 'all-at-once', bakeMs: 0, testListener: true }],
       [
         'staging',
         2,

@@ -208,6 +208,63 @@ describe('DeploymentController: all at once', () => {
     expect(await harness.serving()).toBe('v2');
   });
 
+  it('with a test listener, tests the new release there and runs every ECS hook before the switch', async () => {
+    await serveFirst();
+    const controller = harness.controller();
+    const v2 = harness.release('v2', recordingHooks());
+    const since = harness.router.calls.length;
+
+    const recorded = await harness.deploy(controller, v2, {
+      kind: 'all-at-once',
+      bakeMs: 0,
+      testListener: true,
+    });
+    const finished = await controller.whenFinished(recorded.id);
+
+    expect(finished).toMatchObject({ status: 'succeeded', servingReleaseId: 'rel_2' });
+    expect(statuses(finished)).toEqual([
+      'starting',
+      'testing',
+      'shifting',
+      'draining',
+      'succeeded',
+    ]);
+    const testFirst = harness.router.calls.indexOf(weightCalls(TEST, since)[0] as RouterCall);
+    const production = harness.router.calls.indexOf(
+      weightCalls(PRODUCTION, since)[0] as RouterCall,
+    );
+    expect(testFirst).toBeGreaterThanOrEqual(0);
+    expect(testFirst).toBeLessThan(production);
+    const hooks = readFileSync(`${v2.directory}/hooks.log`, 'utf8').trim().split('\n');
+    expect(hooks).toEqual([
+      `BeforeInstall ${recorded.id} none`,
+      `AfterInstall ${recorded.id} none`,
+      `AfterAllowTestTraffic ${recorded.id} http://127.0.0.1:18081`,
+      `BeforeAllowTraffic ${recorded.id} http://127.0.0.1:18081`,
+      `AfterAllowTraffic ${recorded.id} http://127.0.0.1:18081`,
+    ]);
+  });
+
+  it('told not to route test traffic first, still runs AfterAllowTestTraffic before the switch, without a test URL', async () => {
+    await serveFirst();
+    const controller = harness.controller();
+    const v2 = harness.release('v2', recordingHooks());
+
+    const recorded = await harness.deploy(controller, v2);
+    const finished = await controller.whenFinished(recorded.id);
+
+    expect(finished).toMatchObject({ status: 'succeeded', servingReleaseId: 'rel_2' });
+    const hooks = readFileSync(`${v2.directory}/hooks.log`, 'utf8').trim().split('\n');
+    expect(hooks).toEqual([
+      `BeforeInstall ${recorded.id} none`,
+      `AfterInstall ${recorded.id} none`,
+      `AfterAllowTestTraffic ${recorded.id} none`,
+      `BeforeAllowTraffic ${recorded.id} none`,
+      // The test listener follows production once it moves.
+      `AfterAllowTraffic ${recorded.id} http://127.0.0.1:18081`,
+    ]);
+  });
+
   it('refuses a second deployment of an environment while one is in flight, and the serving release', async () => {
     const v1 = await serveFirst();
     const controller = harness.controller();

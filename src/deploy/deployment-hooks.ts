@@ -14,10 +14,9 @@ import {
   type DeployContext,
   type StepOutcome,
 } from './deploy-context.js';
-import type { Deployment, StrategyKind } from './deployment.js';
+import type { Deployment } from './deployment.js';
 import { runHook } from './hook-runner.js';
 import { loadReleaseAppspec, previousAppspec } from './release-appspec.js';
-import { APPSPEC_LIFECYCLE } from './strategies/plan.js';
 import { testTouched } from './strategies/step.js';
 
 export function deploymentLogFile(logDirectory: string, deploymentId: string): string {
@@ -26,12 +25,11 @@ export function deploymentLogFile(logDirectory: string, deploymentId: string): s
 
 /** The hooks a deployment runs, with the appspecs of the new and the previous release. */
 export function plannedHooks(
-  strategy: StrategyKind,
   spec: Appspec | undefined,
   previous: Appspec | undefined,
 ): PlannedHook[] {
   if (spec === undefined) return [];
-  return hookPlan(spec, APPSPEC_LIFECYCLE[strategy], previous === undefined ? {} : { previous });
+  return hookPlan(spec, previous === undefined ? {} : { previous });
 }
 
 /** The moments at which a deployment has hooks to run, for its planner. */
@@ -62,7 +60,7 @@ export async function runHooksAt(
     previousReleaseId === undefined
       ? undefined
       : await previousAppspec(context.releases, previousReleaseId);
-  const hooks = plannedHooks(deployment.strategy.kind, spec, previous).filter(
+  const hooks = plannedHooks(spec, previous).filter(
     (h) => h.point === point,
   );
   for (const hook of hooks) {

@@ -9,10 +9,11 @@ import { hookPoints, plannedHooks } from './deployment-hooks.js';
 import type { DeployableRelease, DeploymentStore, NewDeployment } from './ports.js';
 import { loadReleaseAppspec, previousAppspec } from './release-appspec.js';
 import { releaseMonitor } from './release-monitor.js';
-import { APPSPEC_LIFECYCLE, planDeployment } from './strategies/plan.js';
+import { planDeployment } from './strategies/plan.js';
 import { healthCheckSpec, targetGroupName } from './target-group.js';
 
 const STRATEGY_NAMES = {
+  'all-at-once': 'all-at-once',
   'blue-green': 'blue/green',
   canary: 'canary',
   linear: 'linear',
@@ -68,8 +69,8 @@ export async function prepareDeployment(
   }
   const previous =
     previousReleaseId === undefined ? undefined : await context.releases.get(previousReleaseId);
-  const strategy = input.strategy ?? { kind: 'all-at-once', bakeMs: 0 };
-  if (strategy.kind !== 'all-at-once' && strategy.testListener) {
+  const strategy = input.strategy ?? { kind: 'all-at-once', bakeMs: 0, testListener: false };
+  if (strategy.testListener) {
     if (context.listenersFor(service, environment).test === undefined) {
       throw new ConflictError(
         `${service} ${environment} has no test listener for ${STRATEGY_NAMES[strategy.kind]}'s test traffic (listeners.test)`,
@@ -135,12 +136,11 @@ async function hooksOf(
     lookupUser: (name) => context.accounts.lookupUser(name),
     lookupGroup: (name) => context.accounts.lookupGroup(name),
     functionCommands: input.functionCommands,
-    strategy: APPSPEC_LIFECYCLE[input.strategy.kind],
   });
   if (issues.length > 0) throw new UnsupportedError(issues);
   const previous =
     input.previous === undefined
       ? undefined
       : await previousAppspec(context.releases, input.previous.id);
-  return plannedHooks(input.strategy.kind, spec, previous);
+  return plannedHooks(spec, previous);
 }

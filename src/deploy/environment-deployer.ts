@@ -82,7 +82,11 @@ export type RollbackResult =
   { kind: 'aborted'; deployment: Deployment } | { kind: 'deployed'; deployment: Deployment };
 
 /** A rollback skips every analysis: all at once, no bake, nothing judged but health. */
-const ROLLBACK_STRATEGY: DeploymentStrategy = { kind: 'all-at-once', bakeMs: 0 };
+const ROLLBACK_STRATEGY: DeploymentStrategy = {
+  kind: 'all-at-once',
+  bakeMs: 0,
+  testListener: false,
+};
 
 /**
  * Deploys a release to an environment as phoenix.yml describes it: its listeners (recorded

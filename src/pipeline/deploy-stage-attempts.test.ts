@@ -47,7 +47,7 @@ function deployment(id: string, fields: Partial<Deployment> = {}): Deployment {
     service: 'shop',
     environment: 'dev',
     releaseId: 'rel_2',
-    strategy: { kind: 'all-at-once', bakeMs: 0 },
+    strategy: { kind: 'all-at-once', bakeMs: 0, testListener: false },
     status: 'succeeded',
     plan: [],
     step: 0,

@@ -62,7 +62,11 @@ export const DEPLOYMENT_EVENT_COLUMNS = 'id, deployment_id, time, type, reason, 
 
 // Rows written before issue 5 lack the fields added since: they read as their defaults.
 const strategySchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('all-at-once'), bakeMs: z.number().nonnegative().default(0) }),
+  z.object({
+    kind: z.literal('all-at-once'),
+    bakeMs: z.number().nonnegative().default(0),
+    testListener: z.boolean().default(false),
+  }),
   z.object({
     kind: z.literal('blue-green'),
     bakeMs: z.number().nonnegative(),

@@ -3,7 +3,7 @@ import type { HookPoint } from '../../config/appspec-hooks.js';
 import { planAllAtOnce } from './all-at-once.js';
 import { brief } from '../testing/plan-brief.js';
 
-const NO_BAKE = { kind: 'all-at-once', bakeMs: 0 } as const;
+const NO_BAKE = { kind: 'all-at-once', bakeMs: 0, testListener: false } as const;
 
 const ECS_HOOKS: HookPoint[] = ['before-install', 'healthy', 'before-shift', 'after-shift'];
 const EC2_HOOKS: HookPoint[] = [
@@ -77,10 +77,32 @@ describe('planAllAtOnce', () => {
     expect(brief(planAllAtOnce(NO_BAKE, { previous, hookPoints }))).toEqual(expected);
   });
 
-  it('never routes test traffic', () => {
-    const plan = planAllAtOnce(NO_BAKE, { previous: true, hookPoints: ['test-traffic'] });
+  it('routes test traffic before production when the environment has a test listener', () => {
+    const plan = planAllAtOnce(
+      { ...NO_BAKE, testListener: true },
+      { previous: true, hookPoints: ['healthy', 'test-traffic'] },
+    );
 
-    expect(plan.map((step) => step.kind)).not.toContain('route-test');
-    expect(plan).not.toContainEqual(expect.objectContaining({ point: 'test-traffic' }));
+    expect(brief(plan)).toEqual([
+      'starting start',
+      'starting await-healthy',
+      'testing run-hooks:healthy',
+      'testing route-test',
+      'testing run-hooks:test-traffic',
+      'shifting shift:100',
+      'draining drain-previous',
+      'draining stop-previous',
+    ]);
+  });
+
+  it('runs test-traffic hooks without a test listener too, before production moves', () => {
+    const plan = planAllAtOnce(NO_BAKE, { previous: false, hookPoints: ['test-traffic'] });
+
+    expect(brief(plan)).toEqual([
+      'starting start',
+      'starting await-healthy',
+      'testing run-hooks:test-traffic',
+      'shifting shift:100',
+    ]);
   });
 });

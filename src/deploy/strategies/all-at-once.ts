@@ -5,14 +5,16 @@ export type AllAtOnceStrategy = Extract<DeploymentStrategy, { kind: 'all-at-once
 
 /**
  * All at once (CodeDeploy's ECSAllAtOnce): start the new release, wait until it is healthy,
- * move all of production to it in one atomic change, then drain and stop the previous one.
- * No test listener: the hooks before the shift are the only validation. With a bake time,
- * the previous release stays up that long after the shift while the new one is judged.
+ * route the test listener to it when there is one and run the validation hooks, move all of
+ * production to it in one atomic change, then drain and stop the previous one. With a bake
+ * time, the previous release stays up that long after the shift while the new one is judged.
  */
 export function planAllAtOnce(strategy: AllAtOnceStrategy, context: PlanContext): DeploymentStep[] {
   return [
     ...startPhase(context),
     ...hooksAt('healthy', 'testing', context),
+    ...(strategy.testListener ? [{ kind: 'route-test', status: 'testing' } as const] : []),
+    ...hooksAt('test-traffic', 'testing', context),
     ...hooksAt('before-shift', 'testing', context),
     { kind: 'shift', status: 'shifting', weight: 100 },
     ...hooksAt('after-shift', 'shifting', context),

@@ -1,5 +1,4 @@
-import type { DeployStrategy } from '../../config/appspec-hooks.js';
-import type { DeploymentStrategy, StrategyKind } from '../deployment.js';
+import type { DeploymentStrategy } from '../deployment.js';
 import { planAllAtOnce } from './all-at-once.js';
 import { planBlueGreen } from './blue-green.js';
 import { planCanary, planLinear } from './canary.js';
@@ -21,14 +20,3 @@ export function planDeployment(
       return planLinear(strategy, context);
   }
 }
-
-/**
- * Which appspec lifecycle a strategy follows. Canary and linear shift production in steps
- * but otherwise follow blue/green's events, as CodeDeploy's ECS deployments do.
- */
-export const APPSPEC_LIFECYCLE: Record<StrategyKind, DeployStrategy> = {
-  'all-at-once': 'all-at-once',
-  'blue-green': 'blue-green',
-  canary: 'blue-green',
-  linear: 'blue-green',
-};
