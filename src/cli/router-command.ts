@@ -47,11 +47,12 @@ async function runRouter(options: RouterOptions): Promise<number> {
     ...(options.adminHost === undefined ? {} : { adminHost: options.adminHost }),
   });
   const out = process.stdout;
+  const listeners = [...restored.listeners].sort((a, b) => a.name.localeCompare(b.name));
   out.write(`Phoenix router ${pc.bold(router.adminUrl)} (routes in ${stateDirectory})\n`);
   out.write(
-    restored.listeners.length === 0
+    listeners.length === 0
       ? 'No listeners yet: deployments add them\n'
-      : `Restored ${restored.listeners.length} listener${restored.listeners.length === 1 ? '' : 's'}:\n${restored.listeners.map(formatListener).join('\n')}\n`,
+      : `Restored ${listeners.length} listener${listeners.length === 1 ? '' : 's'}, by name:\n${listeners.map(formatListener).join('\n')}\n`,
   );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

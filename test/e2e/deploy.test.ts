@@ -245,7 +245,7 @@ describe('phoenix router and phoenix server: a push becomes a release that serve
     expect(second.stages[3]?.output).toMatchObject({ status: 'succeeded' });
     expect(v2).toMatchObject({ status: 200, body: 'v2' });
     expect(back.code, back.stderr).toBe(0);
-    expect(back.stdout).toMatch(/^Deploying web release #1 \(rel_\w+\) to dev, all-at-once: dep_/);
+    expect(back.stdout).toMatch(/^Deploying web release #1 \(rel_\w+\) to dev, all-at-once \(test traffic first\): dep_/);
     expect(back.stdout).toMatch(/Deployment dep_\w+ succeeded\n$/);
     expect(traffic.failures).toEqual([]);
     expect(traffic.bodies.length).toBeGreaterThan(100);
@@ -260,7 +260,7 @@ describe('phoenix router and phoenix server: a push becomes a release that serve
       ),
     );
     expect(lines[1]).toMatch(
-      /^ {2}latest {2}dep_\w+ {2}release #1, all-at-once: succeeded {2}\(manual by /,
+      /^ {2}latest {2}dep_\w+ {2}release #1, all-at-once \(test traffic first\): succeeded {2}\(manual by /,
     );
     expect(status.stdout).toMatch(/\d\d:\d\d:\d\d\.\d{3} {2}shifting: shift 100% of production/);
   });
@@ -318,7 +318,7 @@ describe('phoenix router and phoenix server: a push becomes a release that serve
     expect(run.status, run.reason).toBe('succeeded');
     expect(restarted.output).toMatch(
       new RegExp(
-        `Restored 2 listeners:\\n {2}web-dev {2}:${ports.production} {2}→ web-dev-1 100%\\n`,
+        `Restored 2 listeners, by name:\\n {2}web-dev {2}:${ports.production} {2}→ web-dev-1 100%\\n {2}web-dev-test {2}:${ports.test} {2}→ web-dev-1 100%\\n`,
       ),
     );
     expect(answer).toMatchObject({ status: 200, body: 'v1' });
