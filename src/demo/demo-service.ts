@@ -72,17 +72,33 @@ export function demoFiles(ports: DemoPorts): Record<string, string> {
   return files;
 }
 
+/** Requests to /products each instance of the broken release answers before it fails. */
+export const LEAKED_POOL_SIZE = 10;
+
 /**
- * The shop broken the way releases break in production: /products answers 500 once deployed
- * (PHOENIX_ENVIRONMENT is set), while /health stays green and the unit tests pass.
+ * The shop broken the way releases break in production: each /products request takes a
+ * database connection and never gives it back, so after a few requests every /products
+ * answers 500, while /health stays green. Its unit tests and the smoke test pass (each makes
+ * one or two requests): only real traffic finds it.
  */
 export function brokenServer(files: Record<string, string>): Record<string, string> {
   const server = files['src/server.js'] ?? '';
-  const broken = server.replace(
-    "  if (req.method === 'GET' && url.pathname === '/products') return send(res, 200, PRODUCTS);",
-    "  if (req.method === 'GET' && url.pathname === '/products')\n    return process.env.PHOENIX_ENVIRONMENT === undefined\n      ? send(res, 200, PRODUCTS)\n      : send(res, 500, { error: 'the catalog is broken' });",
-  );
-  if (broken === server)
+  const broken = server
+    .replace(
+      'function send(res, status, body) {',
+      `const POOL_SIZE = ${LEAKED_POOL_SIZE};\nlet connectionsInUse = 0;\n\nfunction send(res, status, body) {`,
+    )
+    .replace(
+      "  if (req.method === 'GET' && url.pathname === '/products') return send(res, 200, PRODUCTS);",
+      [
+        "  if (req.method === 'GET' && url.pathname === '/products') {",
+        '    if (connectionsInUse === POOL_SIZE) return send(res, 500, { error: "no database connection left" });',
+        '    connectionsInUse += 1; // taken from the pool, never given back',
+        '    return send(res, 200, PRODUCTS);',
+        '  }',
+      ].join('\n'),
+    );
+  if (!broken.includes('connectionsInUse += 1') || !broken.includes('const POOL_SIZE'))
     throw new Error('examples/shop/src/server.js changed: the demo cannot break it');
   return { 'src/server.js': broken };
 }

@@ -80,11 +80,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const ok = firstRun.stages.some((s) => s.name === 'approve:prod' && s.status === 'running');
   if (!o.selfHealing) return { ok };
 
-  out('Self-healing: a release whose /products fails in production (its /health stays green)');
+  out(
+    'Self-healing: a release that leaks a database connection on every GET /products. Its unit tests and its smoke test pass; under real traffic /products soon answers 500 (its /health stays green)',
+  );
   out(`Load on staging: GET http://127.0.0.1:${ports.staging}/products, back to back`);
   const load = startLoad(`http://127.0.0.1:${ports.staging}/products`);
   const before = await latestRunId(client);
-  await push(brokenServer(files), 'a bug that only shows in production');
+  await push(brokenServer(files), 'a connection leak that only real traffic finds');
   const badRun = await follow(client, await nextRun(client, before), out, 'deploy:staging');
   const stats = await load.stop();
   const staging = (await client.serviceStatus('shop', { environment: 'staging' })).environments[0];
@@ -204,6 +206,7 @@ async function showDeployment(
 const SHOWN_EVENTS = new Set([
   'instances.started',
   'instances.healthy',
+  'hook.finished',
   'weights.applied',
   'release.failing',
   'rollback.started',

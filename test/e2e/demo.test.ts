@@ -97,6 +97,10 @@ describe('phoenix up --demo --no-wait', () => {
           /^prod waits for approval \(then http:\/\/127\.0\.0\.1:\d+\/products/,
         ),
         '  npm run phoenix -- approve shop --env prod --comment "looks good"',
+        // The shop's appspec.yml: its smoke test ran on each environment's test listener.
+        '      dev: shop-dev-test → shop-dev-1 100%',
+        '      dev: hook ValidateService passed',
+        '      staging: hook ValidateService passed',
         // The live view: the canary's share, then production back on the stable release.
         expect.stringMatching(
           /^ {6}staging: shop-staging → shop-staging-2 20%, shop-staging-1 80%$/,

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const files = ['src', 'test', 'scripts'].flatMap((dir) =>
+const files = ['src', 'test', 'scripts', 'hooks'].flatMap((dir) =>
   readdirSync(dir)
     .filter((f) => f.endsWith('.js'))
     .map((f) => join(dir, f)),
