@@ -245,7 +245,9 @@ describe('phoenix router and phoenix server: a push becomes a release that serve
     expect(second.stages[3]?.output).toMatchObject({ status: 'succeeded' });
     expect(v2).toMatchObject({ status: 200, body: 'v2' });
     expect(back.code, back.stderr).toBe(0);
-    expect(back.stdout).toMatch(/^Deploying web release #1 \(rel_\w+\) to dev, all-at-once \(test traffic first\): dep_/);
+    expect(back.stdout).toMatch(
+      /^Deploying web release #1 \(rel_\w+\) to dev, all-at-once \(test traffic first\): dep_/,
+    );
     expect(back.stdout).toMatch(/Deployment dep_\w+ succeeded\n$/);
     expect(traffic.failures).toEqual([]);
     expect(traffic.bodies.length).toBeGreaterThan(100);
