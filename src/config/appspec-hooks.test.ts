@@ -66,9 +66,7 @@ describe('lifecycleOrder', () => {
   it.each<ComputePlatform>(['ec2', 'ecs', 'lambda'])(
     '%s never goes back to an earlier moment of the deployment',
     (platform) => {
-      const points = lifecycleOrder(platform).map((slot) =>
-        HOOK_POINTS.indexOf(slot.point),
-      );
+      const points = lifecycleOrder(platform).map((slot) => HOOK_POINTS.indexOf(slot.point));
 
       expect(points).toEqual([...points].sort((a, b) => a - b));
     },

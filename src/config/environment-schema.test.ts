@@ -84,7 +84,11 @@ const CODEDEPLOY_NAMES: [string, StrategyConfig][] = [
 describe('strategy', () => {
   it.each<[string, string, StrategyConfig]>([
     ['no strategy', file(), { kind: 'all-at-once', bakeMs: 0, testListener: true }],
-    ['all-at-once by name', file('    strategy: all-at-once'), { kind: 'all-at-once', bakeMs: 0, testListener: true }],
+    [
+      'all-at-once by name',
+      file('    strategy: all-at-once'),
+      { kind: 'all-at-once', bakeMs: 0, testListener: true },
+    ],
     [
       'all-at-once with a bake',
       file('    strategy: { type: all-at-once, bake: 2m }'),

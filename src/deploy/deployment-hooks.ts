@@ -60,9 +60,7 @@ export async function runHooksAt(
     previousReleaseId === undefined
       ? undefined
       : await previousAppspec(context.releases, previousReleaseId);
-  const hooks = plannedHooks(spec, previous).filter(
-    (h) => h.point === point,
-  );
+  const hooks = plannedHooks(spec, previous).filter((h) => h.point === point);
   for (const hook of hooks) {
     const directory = hook.release === 'new' ? directories.new : directories.previous;
     if (directory === undefined) continue;
