@@ -38,6 +38,7 @@ import { phoenixHome } from './shared/home.js';
 import { createLogger, type Logger } from './shared/logger.js';
 import { Semaphore } from './shared/semaphore.js';
 import { repositoryPath } from './source/hosted-repository.js';
+import { resolveRef } from './server/service-source.js';
 import { openStore, type Store } from './store/store.js';
 
 export const VERSION = '0.1.0';
@@ -168,6 +169,8 @@ export async function createDeployments(options: {
   store: Store;
   clock: Clock;
   configs: ConfigSource;
+  /** The commit at the head of a service's default branch, for deployments asked for by hand. */
+  headOf: (service: string) => Promise<string | undefined>;
   /** Resolves `{ secret: NAME }` variables of environments; without it they fail to start. */
   secrets?: Pick<SecretStore, 'resolve'>;
 }): Promise<Deployments> {
@@ -204,7 +207,13 @@ export async function createDeployments(options: {
     controller,
     listeners,
     routerReady: () => router.ready(),
-    configs: options.configs,
+    configs: {
+      load: (service, commit) => options.configs.load(service, commit),
+      current: async (service) => {
+        const head = await options.headOf(service);
+        return head === undefined ? undefined : options.configs.load(service, head);
+      },
+    },
     releases: store.releases,
   });
   const stageRunner = new DeployStageRunner({
@@ -252,7 +261,16 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       : mirrorPath(mirrorsRoot, name);
   };
   const configs = new RepositoryConfigSource(sourceOf);
-  const deployments = await createDeployments({ phoenix, store, clock, configs, secrets });
+  const headOf = (name: string): Promise<string | undefined> =>
+    resolveRef(sourceOf(name), `refs/heads/${store.services.get(name).defaultBranch}`);
+  const deployments = await createDeployments({
+    phoenix,
+    store,
+    clock,
+    configs,
+    headOf,
+    secrets,
+  });
   const approvals = new ApprovalGates({ approvals: store.approvals, clock });
   let url = '';
   const publicUrl = (): string => url;

@@ -34,6 +34,8 @@ let harness: DeployHarness;
 let registry: ListenerRegistry;
 let controller: DeploymentController;
 let config: PhoenixConfig;
+/** phoenix.yml at the head of the service's default branch; undefined: no such branch. */
+let current: PhoenixConfig | undefined;
 let routerProblem: Error | undefined;
 const loaded: string[] = [];
 
@@ -52,6 +54,7 @@ beforeEach(() => {
     });
   }
   routerProblem = undefined;
+  current = undefined;
   loaded.length = 0;
 });
 
@@ -70,6 +73,10 @@ function deployer(): EnvironmentDeployer {
       load: async (service, commit) => {
         loaded.push(`${service}@${commit}`);
         return config;
+      },
+      current: async (service) => {
+        loaded.push(`${service}@main`);
+        return current;
       },
     },
     releases: {
@@ -174,7 +181,40 @@ describe('EnvironmentDeployer', () => {
     await controller.whenFinished(first.id);
   });
 
-  it('deploys a release by hand with phoenix.yml as committed with the release', async () => {
+  it('deploys a release by hand into the environment as the default branch describes it now', async () => {
+    const release = harness.release('v1');
+    // Since the release was built, dev moved to other ports and became protected.
+    current = parsePhoenixConfig(
+      PHOENIX_YML.replace('18180, test: 18181', '18190, test: 18191').replace(
+        '    variables: { GREETING: hello }',
+        '    variables: { GREETING: hello }\n    protected: true',
+      ),
+      'phoenix.yml',
+    );
+    for (const environment of current.environments)
+      Object.assign(environment.variables, config.environments[0]?.variables);
+
+    await expect(
+      deployer().deployRelease({
+        environment: 'dev',
+        releaseId: release.id,
+        trigger: TRIGGER,
+        person: { name: 'bob', role: 'developer' },
+      }),
+    ).rejects.toThrow(NotPermittedError);
+    const recorded = await deployer().deployRelease({
+      environment: 'dev',
+      releaseId: release.id,
+      trigger: TRIGGER,
+    });
+    await controller.whenFinished(recorded.id);
+
+    expect(loaded).toEqual(['shop@main', 'shop@main']);
+    expect(registry.ports('shop', 'dev')).toEqual({ production: 18_190, test: 18_191 });
+    expect(recorded).toMatchObject({ releaseId: release.id, trigger: TRIGGER });
+  });
+
+  it('deploys a release by hand with phoenix.yml as committed with it when there is no default branch', async () => {
     const release = harness.release('v1');
 
     const recorded = await deployer().deployRelease({
@@ -184,7 +224,7 @@ describe('EnvironmentDeployer', () => {
     });
     await controller.whenFinished(recorded.id);
 
-    expect(loaded).toEqual([`shop@${release.commit ?? ''}`]);
+    expect(loaded).toEqual(['shop@main', `shop@${release.commit ?? ''}`]);
     expect(recorded).toMatchObject({ releaseId: release.id, trigger: TRIGGER });
   });
 });

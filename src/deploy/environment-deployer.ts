@@ -14,19 +14,26 @@ import {
 } from './deployment.js';
 import type { ListenerRegistry } from './listener-registry.js';
 
+/** A service's phoenix.yml as committed: at a commit, and as its default branch has it now. */
+export interface DeployConfigs {
+  load(service: string, commit: string): Promise<PhoenixConfig>;
+  /** At the head of the service's default branch; undefined when the branch does not exist. */
+  current(service: string): Promise<PhoenixConfig | undefined>;
+}
+
 export interface EnvironmentDeployerOptions {
   controller: Pick<DeploymentController, 'deploy' | 'status' | 'abort' | 'history'>;
   listeners: Pick<ListenerRegistry, 'record'>;
   /** Resolves when the router can be driven; rejects saying why not (and what to do). */
   routerReady: () => Promise<void>;
   /** phoenix.yml as committed, for deployments asked for by hand. */
-  configs: { load(service: string, commit: string): Promise<PhoenixConfig> };
+  configs: DeployConfigs;
   /** Throws NotFoundError. */
   releases: { get(id: string): { service: string; commit: string } };
 }
 
 export interface EnvironmentDeployInput {
-  /** The phoenix.yml whose environment is deployed: the run's, or the release's commit's. */
+  /** The phoenix.yml whose environment is deployed: the run's, or the service's current one. */
   config: PhoenixConfig;
   environment: string;
   releaseId: string;
@@ -147,13 +154,23 @@ export class EnvironmentDeployer {
   }
 
   /**
-   * A deployment asked for by hand (`phoenix deploy`): the environment as phoenix.yml
-   * describes it at the release's commit, as the pipeline run that made the release saw it.
+   * A deployment asked for by hand (`phoenix deploy`, `phoenix rollback`): the environment as
+   * the service's phoenix.yml describes it now, at the head of its default branch — its
+   * listeners, protection, strategy and alarms are the environment's, not the release's, so
+   * an older release goes where the environment is today, to an environment added since it
+   * was built, and never around a protection added since. The release brings its own start
+   * and health-check settings. Without a default branch, the release's commit's phoenix.yml.
    */
   async deployRelease(input: Omit<EnvironmentDeployInput, 'config'>): Promise<Deployment> {
-    const release = this.o.releases.get(input.releaseId);
-    const config = await this.o.configs.load(release.service, release.commit);
-    return this.deploy({ ...input, config });
+    return this.deploy({ ...input, config: await this.environmentConfig(input.releaseId) });
+  }
+
+  private async environmentConfig(releaseId: string): Promise<PhoenixConfig> {
+    const release = this.o.releases.get(releaseId);
+    return (
+      (await this.o.configs.current(release.service)) ??
+      (await this.o.configs.load(release.service, release.commit))
+    );
   }
 
   /**
@@ -203,8 +220,7 @@ export class EnvironmentDeployer {
     environment: string,
     person: Person,
   ): Promise<void> {
-    const release = this.o.releases.get(releaseId);
-    const config = await this.o.configs.load(release.service, release.commit);
+    const config = await this.environmentConfig(releaseId);
     const found = config.environments.find((e) => e.name === environment);
     if (found !== undefined) assertMayAct(config.service, found, person, 'rolling it back');
   }

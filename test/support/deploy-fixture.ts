@@ -10,6 +10,7 @@ import { stopRecordedInstances } from '../../src/runtime/local/local-runtime.js'
 import { systemClock } from '../../src/shared/clock.js';
 import { silentLogger } from '../../src/shared/logger.js';
 import { repositoryPath } from '../../src/source/hosted-repository.js';
+import { resolveRef } from '../../src/server/service-source.js';
 import { PipelineFixture } from './pipeline-fixture.js';
 
 export { shopFiles } from '../../src/demo/demo-service.js';
@@ -104,6 +105,11 @@ function wire(pipeline: PipelineFixture, routerUrl: string): Promise<Deployments
     configs: new RepositoryConfigSource((service) =>
       repositoryPath(pipeline.repositories, service),
     ),
+    headOf: (service) =>
+      resolveRef(
+        repositoryPath(pipeline.repositories, service),
+        `refs/heads/${pipeline.store.services.get(service).defaultBranch}`,
+      ),
   });
 }
 
