@@ -245,8 +245,9 @@ describe('phoenix router and phoenix server: a push becomes a release that serve
     expect(second.stages[3]?.output).toMatchObject({ status: 'succeeded' });
     expect(v2).toMatchObject({ status: 200, body: 'v2' });
     expect(back.code, back.stderr).toBe(0);
+    // By hand, release #1 goes into dev as phoenix.yml on main has it now: blue/green.
     expect(back.stdout).toMatch(
-      /^Deploying web release #1 \(rel_\w+\) to dev, all-at-once \(test traffic first\): dep_/,
+      /^Deploying web release #1 \(rel_\w+\) to dev, blue-green \(bake 1s, test traffic first\): dep_/,
     );
     expect(back.stdout).toMatch(/Deployment dep_\w+ succeeded\n$/);
     expect(traffic.failures).toEqual([]);
@@ -262,7 +263,7 @@ describe('phoenix router and phoenix server: a push becomes a release that serve
       ),
     );
     expect(lines[1]).toMatch(
-      /^ {2}latest {2}dep_\w+ {2}release #1, all-at-once \(test traffic first\): succeeded {2}\(manual by /,
+      /^ {2}latest {2}dep_\w+ {2}release #1, blue-green \(bake 1s, test traffic first\): succeeded {2}\(manual by /,
     );
     expect(status.stdout).toMatch(/\d\d:\d\d:\d\d\.\d{3} {2}shifting: shift 100% of production/);
   });

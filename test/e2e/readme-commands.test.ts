@@ -30,7 +30,7 @@ const PROGRAM = createProgram();
 /** npm commands that need nothing from package.json. */
 const NPM_BUILT_INS = new Set(['ci', 'test', 'link']);
 /** Commands run by the test that runs the README; here they only need to be known. */
-const RUN_ELSEWHERE = new Set(['git', 'curl', 'cd']);
+const RUN_ELSEWHERE = new Set(['git', 'curl', 'cd', 'mkdir', 'cp']);
 
 /** The arguments given to the phoenix CLI, or undefined when `words` do not run it. */
 function cliArguments(words: readonly string[]): string[] | undefined {
