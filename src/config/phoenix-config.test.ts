@@ -629,3 +629,25 @@ describe('docs/phoenix-yml.md', () => {
     expect(missing).toEqual([]);
   });
 });
+
+describe("README.md's phoenix.yml", () => {
+  const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+  const example = /## phoenix\.yml\n[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+
+  it('is a complete example that parses without a warning, and deploys as it says', () => {
+    const config = parsePhoenixConfig(example, 'README.md');
+
+    expect(config.warnings).toEqual([]);
+    expect(environmentsFor(config, 'main')).toEqual(['dev', 'staging', 'prod']);
+    expect(environmentsFor(config, 'release/2.0')).toEqual(['dev']);
+    expect(config.environments.map((e) => [e.name, e.strategy.kind, e.protected])).toEqual([
+      ['dev', 'all-at-once', false],
+      ['staging', 'canary', false],
+      ['prod', 'blue-green', true],
+    ]);
+    expect(config.environments[2]?.secretVariables).toEqual({
+      DATABASE_URL: 'SHOP_DATABASE_URL',
+    });
+    expect(config.notifications).toHaveLength(1);
+  });
+});
