@@ -1,5 +1,6 @@
 import type { AlarmSpec } from '../monitor/alarm-spec.js';
 import type { SourceLocation, ValidationIssue } from '../shared/errors.js';
+import type { FunctionCommand } from './appspec.js';
 import type { ApprovalConfig } from './approval-schema.js';
 import {
   DEFAULT_ALL_AT_ONCE_BAKE_MS,
@@ -102,6 +103,8 @@ export interface EnvironmentConfig {
   variables: Record<string, string>;
   /** Variables whose values are Phoenix secrets (variable → secret name), resolved at start. */
   secretVariables: Record<string, string>;
+  /** Commands for the Lambda functions an ECS appspec's hooks name; they win over PhoenixCommands. */
+  hookCommands: Record<string, FunctionCommand>;
   key: string;
   location: SourceLocation;
 }
@@ -154,6 +157,7 @@ export function environmentModel(
     protected: raw.protected ?? false,
     variables: plainVariables(raw.variables ?? {}),
     secretVariables: secretVariables(raw.variables ?? {}),
+    hookCommands: hookCommandsModel(raw['hook-commands'] ?? {}),
     key: keyName(path),
     location: source.locate(path),
   };
@@ -211,4 +215,23 @@ function secretVariables(raw: Record<string, VariableValue>): Record<string, str
       typeof value === 'string' ? [] : [[name, value.secret]],
     ),
   );
+}
+
+function hookCommandsModel(
+  raw: NonNullable<RawEnvironment['hook-commands']>,
+): Record<string, FunctionCommand> {
+  const commands: Record<string, FunctionCommand> = Object.create(null) as Record<
+    string,
+    FunctionCommand
+  >;
+  for (const [name, value] of Object.entries(raw)) {
+    commands[name] =
+      typeof value === 'string'
+        ? { command: value }
+        : {
+            command: value.command,
+            ...(value.timeout === undefined ? {} : { timeoutMs: value.timeout }),
+          };
+  }
+  return commands;
 }

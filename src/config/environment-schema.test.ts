@@ -541,3 +541,48 @@ describe('ENVIRONMENT_KEYS', () => {
     expect(alarmKeys.filter((key) => !ENVIRONMENT_KEYS.some((known) => known === key))).toEqual([]);
   });
 });
+
+describe('hook-commands', () => {
+  it('maps the Lambda functions of ECS hooks to commands, with their timeouts', () => {
+    const config = parse(
+      file(
+        '    hook-commands:',
+        '      shop-smoke-tests: npm run smoke -- "$PHOENIX_TEST_URL"',
+        '      shop-migrate: { command: npm run migrate, timeout: 10m }',
+      ),
+    );
+
+    expect(config.environments[0]?.hookCommands).toEqual({
+      'shop-smoke-tests': { command: 'npm run smoke -- "$PHOENIX_TEST_URL"' },
+      'shop-migrate': { command: 'npm run migrate', timeoutMs: 10 * MINUTE },
+    });
+    expect(config.warnings).toEqual([]);
+  });
+
+  it('is empty when the environment names none', () => {
+    expect(parse(file()).environments[0]?.hookCommands).toEqual({});
+  });
+
+  it.each(
+    refusals([
+      [
+        file('    hook-commands: { smoke: "  " }'),
+        'phoenix.yml:6:29: environments[0].hook-commands.smoke: expected a command, not a blank',
+      ],
+      [
+        file('    hook-commands: { smoke: { command: x, timeout: 2h } }'),
+        'phoenix.yml:6:52: environments[0].hook-commands.smoke.timeout: must be at most 1h',
+      ],
+      [
+        file('    hook-commands: { smoke: { comand: x } }'),
+        'phoenix.yml:6:29: environments[0].hook-commands.smoke.command: command is required: { command, timeout }',
+      ],
+      [
+        file('    hook-commands: [npm run smoke]'),
+        'phoenix.yml:6:20: environments[0].hook-commands: expected a mapping of Lambda function names to commands',
+      ],
+    ]),
+  )('refuses %s', (_label, text, expected) => {
+    expect(issuesOf(text)).toContain(expected);
+  });
+});

@@ -314,6 +314,43 @@ const variablesSchema = z.record(
   { invalid_type_error: 'expected a mapping of variable names to values' },
 );
 
+/** Longest a hook command may run: CodeDeploy waits an hour for a validation function. */
+export const MAX_HOOK_COMMAND_MS = 3_600_000;
+
+const hookCommandText = z
+  .string({
+    required_error: 'command is required: { command, timeout }',
+    invalid_type_error: 'expected a command',
+  })
+  .trim()
+  .min(1, 'expected a command, not a blank');
+
+/**
+ * Commands for the Lambda functions an ECS appspec's Hooks name, per environment, so that an
+ * appspec CodeDeploy reads too needs no PhoenixCommands; they win over PhoenixCommands.
+ */
+const hookCommandsSchema = z.record(
+  z.string().min(1, 'expected a function name'),
+  z.union(
+    [
+      hookCommandText,
+      z
+        .object({
+          command: hookCommandText,
+          timeout: duration({ min: 1000, max: MAX_HOOK_COMMAND_MS }).optional(),
+        })
+        .strict(),
+    ],
+    {
+      errorMap: (issue, ctx) =>
+        issue.code === 'invalid_union'
+          ? { message: 'expected a command, or { command, timeout }' }
+          : { message: ctx.defaultError },
+    },
+  ),
+  { invalid_type_error: 'expected a mapping of Lambda function names to commands' },
+);
+
 const environmentSchema = z
   .object(
     {
@@ -336,6 +373,7 @@ const environmentSchema = z
       approval: approvalSchema.optional(),
       protected: z.boolean({ invalid_type_error: 'expected true or false' }).optional(),
       variables: variablesSchema.nullish(),
+      'hook-commands': hookCommandsSchema.nullish(),
     },
     { invalid_type_error: 'expected a mapping such as { name: dev }' },
   )
@@ -413,6 +451,9 @@ export const ENVIRONMENT_KEYS = [
   'restarts',
   'window',
   'retry-canary-errors',
+  'hook-commands',
+  'command',
+  'timeout',
   ...APPROVAL_KEYS,
   'protected',
   'variables',

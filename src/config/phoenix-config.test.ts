@@ -69,6 +69,7 @@ environments:
       - { name: errors, metric: error-rate, comparison: '>', threshold: 5, period: 1s, evaluation-periods: 2 }
     crash-loop: { restarts: 5, window: 1m }
     retry-canary-errors: true
+    hook-commands: { eu-smoke: { command: npm run smoke, timeout: 5m } }
 `;
 
 describe('parsePhoenixConfig', () => {
@@ -120,6 +121,7 @@ describe('parsePhoenixConfig', () => {
         retryCanaryErrors: false,
         protected: false,
         secretVariables: {},
+        hookCommands: {},
         variables: { NODE_ENV: 'development', DEBUG: 'true' },
         key: 'environments[0]',
         location: expect.objectContaining({ line: 29 }),
@@ -140,6 +142,7 @@ describe('parsePhoenixConfig', () => {
         retryCanaryErrors: false,
         protected: false,
         secretVariables: {},
+        hookCommands: {},
         variables: {},
         key: 'environments[1]',
         location: expect.objectContaining({ line: 32 }),
@@ -175,6 +178,7 @@ describe('parsePhoenixConfig', () => {
         retryCanaryErrors: true,
         protected: false,
         secretVariables: {},
+        hookCommands: { 'eu-smoke': { command: 'npm run smoke', timeoutMs: 300_000 } },
         variables: {},
         key: 'environments[2]',
         location: expect.objectContaining({ line: 37 }),

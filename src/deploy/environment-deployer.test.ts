@@ -229,6 +229,70 @@ describe('EnvironmentDeployer', () => {
   });
 });
 
+describe('EnvironmentDeployer: hook-commands', () => {
+  it("runs the commands phoenix.yml maps an ECS appspec's functions to, with no PhoenixCommands", async () => {
+    const withHooks = parsePhoenixConfig(
+      `${PHOENIX_YML.replace('  - name: staging\n', '')}    hook-commands: { shop-smoke: sh smoke.sh }\n`,
+      'phoenix.yml',
+    );
+    Object.assign(withHooks.environments[0]?.variables ?? {}, config.environments[0]?.variables);
+    const release = harness.release('v1', {
+      appspec: [
+        'version: 0.0',
+        'Resources:',
+        '  - TargetService:',
+        '      Type: AWS::ECS::Service',
+        '      Properties:',
+        '        TaskDefinition: shop',
+        '        LoadBalancerInfo: { ContainerName: web, ContainerPort: 8080 }',
+        'Hooks:',
+        '  - AfterAllowTestTraffic: shop-smoke',
+        '',
+      ].join('\n'),
+      files: { 'smoke.sh': 'echo "$LIFECYCLE_EVENT $PHOENIX_TEST_URL" > smoke.log\n' },
+    });
+
+    const recorded = await deployer().deploy({
+      config: withHooks,
+      environment: 'dev',
+      releaseId: release.id,
+      trigger: TRIGGER,
+    });
+    const finished = await controller.whenFinished(recorded.id);
+
+    expect(finished).toMatchObject({
+      status: 'succeeded',
+      target: { functionCommands: { 'shop-smoke': { command: 'sh smoke.sh' } } },
+    });
+    expect(readFileSync(join(release.directory, 'smoke.log'), 'utf8')).toBe(
+      'AfterAllowTestTraffic http://127.0.0.1:18181\n',
+    );
+  });
+
+  it('refuses, before anything starts, an ECS hook whose function nobody maps', async () => {
+    const release = harness.release('v1', {
+      appspec: [
+        'version: 0.0',
+        'Resources:',
+        '  - TargetService:',
+        '      Type: AWS::ECS::Service',
+        '      Properties:',
+        '        TaskDefinition: shop',
+        '        LoadBalancerInfo: { ContainerName: web, ContainerPort: 8080 }',
+        'Hooks:',
+        '  - AfterAllowTestTraffic: shop-smoke',
+        '',
+      ].join('\n'),
+    });
+
+    await expect(
+      deployer().deploy({ config, environment: 'dev', releaseId: release.id, trigger: TRIGGER }),
+    ).rejects.toThrow(
+      /appspec\.yml:9:\d+: Hooks\[0\]\.AfterAllowTestTraffic: Phoenix cannot call the Lambda function "shop-smoke"/,
+    );
+  });
+});
+
 describe('EnvironmentDeployer.rollback', () => {
   async function serve(version: string): Promise<string> {
     const release = harness.release(version);

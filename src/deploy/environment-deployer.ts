@@ -144,6 +144,7 @@ export class EnvironmentDeployer {
       strategy: input.strategy ?? environment.strategy,
       env: environment.variables,
       secretEnv: environment.secretVariables,
+      functionCommands: environment.hookCommands,
       instances: environment.instances,
       monitor: {
         alarms: environment.alarms,
