@@ -7,6 +7,10 @@ import {
   type PhoenixConfig,
 } from '../config/phoenix-config.js';
 import { DEFAULT_BUILDSPEC } from '../config/phoenix-schema.js';
+import { checkAppspec } from '../config/appspec-check.js';
+import type { Appspec } from '../config/appspec.js';
+import { systemAccounts } from '../deploy/local-accounts.js';
+import { loadReleaseAppspec } from '../deploy/release-appspec.js';
 import { formatIssue, ValidationError, type ValidationIssue } from '../shared/errors.js';
 import { pathExists } from '../shared/path-exists.js';
 
@@ -19,7 +23,7 @@ export function registerValidateCommand(program: Command): void {
   program
     .command('validate')
     .description(
-      'check phoenix.yml and the buildspec it names (or one buildspec) without running anything',
+      'check phoenix.yml, the buildspec it names and an appspec beside it (or one buildspec) without running anything',
     )
     .option('--config <file>', 'phoenix.yml to check (default: phoenix.yml in the current folder)')
     .option(
@@ -70,7 +74,47 @@ async function validate(options: ValidateOptions): Promise<void> {
       issues.push(...error.issues);
     }
   }
+  issues.push(...(await appspecIssues(config, dirname(resolve(configName)))));
   if (issues.length > 0) throw new ValidationError(issues);
+}
+
+/**
+ * The appspec beside phoenix.yml, if there is one, checked as each environment would deploy
+ * it: its scripts relative to the folder, its hook functions mapped by the environment's
+ * hook-commands or the appspec's PhoenixCommands, the users it names on this machine. A
+ * release's appspec is the one in its artifact; most builds copy this one there.
+ */
+async function appspecIssues(config: PhoenixConfig, folder: string): Promise<ValidationIssue[]> {
+  let spec: Appspec | undefined;
+  try {
+    spec = await loadReleaseAppspec(folder);
+  } catch (error) {
+    if (error instanceof ValidationError) return [...error.issues];
+    throw error;
+  }
+  if (spec === undefined) return [];
+  printWarnings(spec.warnings);
+  const mappings =
+    config.environments.length === 0
+      ? [{}]
+      : config.environments.map((environment) => environment.hookCommands);
+  const found = new Map<string, ValidationIssue>();
+  for (const functionCommands of mappings) {
+    const issues = await checkAppspec(spec, {
+      releaseDir: folder,
+      revisionPresent: true,
+      currentUid: process.getuid?.() ?? 0,
+      lookupUser: (name) => systemAccounts.lookupUser(name),
+      lookupGroup: (name) => systemAccounts.lookupGroup(name),
+      functionCommands,
+    });
+    for (const issue of issues) found.set(formatIssue(issue), issue);
+  }
+  if (found.size === 0) {
+    const hooks = Object.values(spec.hooks).flat().length;
+    process.stdout.write(`${spec.file}: valid appspec; ${hooks} hook${hooks === 1 ? '' : 's'}\n`);
+  }
+  return [...found.values()];
 }
 
 function describeConfig(config: PhoenixConfig): string {

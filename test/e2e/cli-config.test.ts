@@ -72,6 +72,7 @@ describe('phoenix init and phoenix validate (the compiled CLI)', () => {
       [
         'phoenix.yml: valid phoenix.yml; service shop-api, superseded runs, release: npm start, environments: none',
         'buildspec.yml: valid buildspec 0.2; phases: install (2 commands), pre_build (1 commands), build (3 commands)',
+        'appspec.yml: valid appspec; 1 hook',
         '',
       ].join('\n'),
     );
@@ -151,6 +152,57 @@ describe('phoenix init and phoenix validate (the compiled CLI)', () => {
       'warning: svc/phoenix.yml:3:16: trigger.tags-ignore: has no effect: tags run only when listed in trigger.tags\n',
     );
     expect(fixed.stdout).toContain('svc/ci/build.yml: valid buildspec 0.2');
+  });
+
+  it('checks an appspec beside phoenix.yml as each environment would deploy it', async () => {
+    const ecs = (hooks: string): string =>
+      [
+        'version: 0.0',
+        'Resources:',
+        '  - TargetService:',
+        '      Type: AWS::ECS::Service',
+        '      Properties:',
+        '        TaskDefinition: shop',
+        '        LoadBalancerInfo: { ContainerName: web, ContainerPort: 8080 }',
+        'Hooks:',
+        hooks,
+        '',
+      ].join('\n');
+    const config = (mapping: string): string =>
+      [
+        'service: shop',
+        'build: { buildspec: buildspec.yml }',
+        'release: { start: npm start }',
+        'environments:',
+        '  - name: dev',
+        '    listeners: { production: 18080, test: 18081 }',
+        mapping,
+        '',
+      ].join('\n');
+    writeFileSync(
+      join(repo, 'buildspec.yml'),
+      'version: 0.2\nphases:\n  build:\n    commands: [make]\n',
+    );
+    writeFileSync(join(repo, 'appspec.yml'), ecs('  - AfterAllowTestTraffic: shop-smoke'));
+    writeFileSync(join(repo, 'phoenix.yml'), config(''));
+
+    const unmapped = await phoenix(['validate'], repo);
+    writeFileSync(
+      join(repo, 'phoenix.yml'),
+      config('    hook-commands: { shop-smoke: npm run smoke }'),
+    );
+    const mapped = await phoenix(['validate'], repo);
+    writeFileSync(join(repo, 'appspec.yml'), ecs('  - AfterAllowTestTrafic: shop-smoke'));
+    const misspelt = await phoenix(['validate'], repo);
+
+    expect(unmapped.code).toBe(2);
+    expect(unmapped.stderr).toContain(
+      'appspec.yml:9:28: Hooks[0].AfterAllowTestTraffic: Phoenix cannot call the Lambda function "shop-smoke"',
+    );
+    expect(mapped.code, mapped.stderr).toBe(0);
+    expect(mapped.stdout).toContain('appspec.yml: valid appspec; 1 hook');
+    expect(misspelt.code).toBe(2);
+    expect(misspelt.stderr).toMatch(/appspec\.yml:9:\d+: Hooks\[0\]\.AfterAllowTestTrafic: /);
   });
 
   it('names the config key when the buildspec it refers to is missing', async () => {
