@@ -229,6 +229,20 @@ describe('EnvironmentDeployer', () => {
   });
 });
 
+/** An ECS appspec whose one hook names a Lambda function and maps it to nothing itself. */
+const SMOKE_TESTED_APPSPEC = [
+  'version: 0.0',
+  'Resources:',
+  '  - TargetService:',
+  '      Type: AWS::ECS::Service',
+  '      Properties:',
+  '        TaskDefinition: shop',
+  '        LoadBalancerInfo: { ContainerName: web, ContainerPort: 8080 }',
+  'Hooks:',
+  '  - AfterAllowTestTraffic: shop-smoke',
+  '',
+].join('\n');
+
 describe('EnvironmentDeployer: hook-commands', () => {
   it("runs the commands phoenix.yml maps an ECS appspec's functions to, with no PhoenixCommands", async () => {
     const withHooks = parsePhoenixConfig(
@@ -237,18 +251,7 @@ describe('EnvironmentDeployer: hook-commands', () => {
     );
     Object.assign(withHooks.environments[0]?.variables ?? {}, config.environments[0]?.variables);
     const release = harness.release('v1', {
-      appspec: [
-        'version: 0.0',
-        'Resources:',
-        '  - TargetService:',
-        '      Type: AWS::ECS::Service',
-        '      Properties:',
-        '        TaskDefinition: shop',
-        '        LoadBalancerInfo: { ContainerName: web, ContainerPort: 8080 }',
-        'Hooks:',
-        '  - AfterAllowTestTraffic: shop-smoke',
-        '',
-      ].join('\n'),
+      appspec: SMOKE_TESTED_APPSPEC,
       files: { 'smoke.sh': 'echo "$LIFECYCLE_EVENT $PHOENIX_TEST_URL" > smoke.log\n' },
     });
 
@@ -271,18 +274,7 @@ describe('EnvironmentDeployer: hook-commands', () => {
 
   it('refuses, before anything starts, an ECS hook whose function nobody maps', async () => {
     const release = harness.release('v1', {
-      appspec: [
-        'version: 0.0',
-        'Resources:',
-        '  - TargetService:',
-        '      Type: AWS::ECS::Service',
-        '      Properties:',
-        '        TaskDefinition: shop',
-        '        LoadBalancerInfo: { ContainerName: web, ContainerPort: 8080 }',
-        'Hooks:',
-        '  - AfterAllowTestTraffic: shop-smoke',
-        '',
-      ].join('\n'),
+      appspec: SMOKE_TESTED_APPSPEC,
     });
 
     await expect(
