@@ -222,6 +222,7 @@ export async function createDeployments(options: {
       get: (id) => store.deployments.get(id),
       latest: (service, environment) => store.deployments.latest(service, environment)[0],
       whenFinished: (id) => controller.whenFinished(id),
+      abort: (id, actor) => controller.abort(id, actor),
       subscribe: (listener) => changes.subscribe(listener),
     },
   });

@@ -5,7 +5,7 @@ import type { Deployment } from '../deploy/deployment.js';
 import { ExternalServiceError, ValidationError } from '../shared/errors.js';
 import { DeployStageRunner } from './deploy-stage.js';
 import type { Run, Stage } from './run.js';
-import type { StageContext } from './stage-runner.js';
+import { RunCancelled, type StageContext } from './stage-runner.js';
 
 const CONFIG = parsePhoenixConfig(
   'service: shop\nrelease: { start: x }\nenvironments:\n  - name: dev\n    listeners: { production: 18080 }\n',
@@ -111,11 +111,16 @@ async function attempt(options: {
         if (found === undefined) throw new Error(`no ${id}`);
         return { ...found, status: 'succeeded' };
       },
+      abort: async (id) => {
+        const found = stored.get(id);
+        if (found === undefined) throw new Error(`no ${id}`);
+        return { ...found, status: 'aborted' };
+      },
       subscribe: () => () => undefined,
     },
   });
   const abort = new AbortController();
-  if (options.aborted === true) abort.abort('cancelled');
+  if (options.aborted === true) abort.abort(new RunCancelled('alice'));
   const context: StageContext = {
     run: RUN,
     stage: RUN.stages[3] ?? stage(3, {}),

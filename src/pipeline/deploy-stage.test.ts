@@ -163,25 +163,33 @@ describe('the deploy stage', () => {
     expect(instancesOf(releaseIdOf(run))).toEqual(['stopped', 'stopped']);
   });
 
-  it('stops following when the run is cancelled; the deployment goes on to its end', async () => {
-    const deploying = f.pipeline.next(
-      (event) =>
-        event.type === 'log' && event.index === 3 && event.line.text.startsWith('Deploying'),
-    );
-    const submitted = await push(phoenixYml({ strategy: '{ type: blue-green, bake: 2s }' }));
-    await deploying;
+  it('aborts the deployment when the run is cancelled: production stays on the release before', async () => {
+    const first = await f.pipeline.finished(await push(phoenixYml()));
+    const serving = await health(production);
+    const baking = new Promise<void>((resolve) => {
+      const unsubscribe = f.deployments.changes.subscribe((deployment) => {
+        if (deployment.status !== 'baking') return;
+        unsubscribe();
+        resolve();
+      });
+    });
+    const submitted = await push(phoenixYml({ strategy: '{ type: blue-green, bake: 1h }' }));
+    await baking;
 
     const cancelled = await f.pipeline.orchestrator.cancel(submitted.id, 'alice');
     const deploymentId = cancelled.stages[3]?.externalId ?? '';
     const deployment = await f.deployments.controller.whenFinished(deploymentId);
 
+    expect(first.status).toBe('succeeded');
     expect(statuses(cancelled).at(-1)).toBe('deploy:dev:cancelled');
     expect(cancelled.status).toBe('cancelled');
     expect(cancelled.stages[3]?.reason).toBe(
-      `cancelled; deployment ${deploymentId} goes on to its end (its timeline says how it ends)`,
+      `cancelled by alice; deployment ${deploymentId} aborted, ${releaseIdOf(first)} serves`,
     );
-    expect(deployment.status).toBe('succeeded');
-    expect((await health(production)).version).toBe(releaseIdOf(cancelled));
+    expect(deployment).toMatchObject({ status: 'aborted', servingReleaseId: releaseIdOf(first) });
+    expect(deployment.timeline.map((e) => e.type)).toContain('rollback.started');
+    expect(await health(production)).toEqual(serving);
+    expect(instancesOf(releaseIdOf(cancelled))).toEqual(['stopped', 'stopped']);
   });
 
   it('follows the same deployment again after a control plane restart, instead of starting another', async () => {

@@ -3,13 +3,19 @@ import { isFinished, type Deployment } from '../deploy/deployment.js';
 import { describeDeploymentEvent } from '../deploy/deployment-timeline.js';
 import type { EnvironmentDeployInput } from '../deploy/environment-deployer.js';
 import {
+  ConflictError,
   ExternalServiceError,
   NotFoundError,
   PhoenixError,
   PlatformError,
 } from '../shared/errors.js';
 import type { Stage } from './run.js';
-import type { StageContext, StageResult, StageRunner } from './stage-runner.js';
+import {
+  RunCancelled,
+  type StageContext,
+  type StageResult,
+  type StageRunner,
+} from './stage-runner.js';
 
 const DEPLOY_STAGE_PREFIX = 'deploy:';
 
@@ -38,6 +44,8 @@ export interface DeployStageOptions {
     latest(service: string, environment: string): Deployment | undefined;
     /** Resolves once finished, or as it stands when the controller stops. */
     whenFinished(id: string): Promise<Deployment>;
+    /** Stops a deployment in flight: production back to what served before it. */
+    abort(id: string, actor: string): Promise<Deployment>;
     /** Every recorded change of every deployment; returns the way to stop listening. */
     subscribe(listener: (deployment: Deployment) => void): () => void;
   };
@@ -46,11 +54,11 @@ export interface DeployStageOptions {
 /**
  * The deploy stage: deploys the run's release to the stage's environment and waits until the
  * deployment has finished, logging its timeline as it goes. A deployment that failed or was
- * rolled back fails the stage with its reason. The deployment runs on its own in the
- * controller: a cancelled run stops waiting for it but does not stop it (aborting a
- * deployment arrives with `phoenix abort`, issue 5); it ends as its timeline says. After a
- * control plane restart the stage waits for the deployment its interrupted attempt started,
- * which the controller recovers, instead of starting another.
+ * rolled back fails the stage with its reason. Cancelling the run aborts the deployment
+ * (production back to what served before it, as `phoenix abort`), as CodePipeline's "stop and
+ * abandon" stops CodeDeploy's deployment with a rollback; the control plane stopping does not:
+ * the deployment runs on in the controller, and after the restart the stage waits for the
+ * deployment its interrupted attempt started, which the controller recovers.
  */
 export class DeployStageRunner implements StageRunner {
   constructor(private readonly o: DeployStageOptions) {}
@@ -70,14 +78,39 @@ export class DeployStageRunner implements StageRunner {
       `Deploying release #${release.number} (${release.releaseId}) to ${environment}, ${deployment.strategy.kind}: ${deployment.id}`,
     );
     const finished = await this.follow(deployment, context);
-    if (finished === 'cancelled') {
+    if (finished === 'cancelled') return this.cancelled(deployment, context);
+    return resultOf(finished);
+  }
+
+  /** The run was cancelled while its deployment ran: abort it, unless the server is stopping. */
+  private async cancelled(deployment: Deployment, context: StageContext): Promise<StageResult> {
+    const reason: unknown = context.signal.reason;
+    if (!(reason instanceof RunCancelled)) {
       return {
         status: 'cancelled',
-        reason: `cancelled; deployment ${deployment.id} goes on to its end (its timeline says how it ends)`,
+        reason: `the server stopped while ${deployment.id} ran; it goes on and is followed again at the next start`,
         output: outputOf(this.o.deployments.get(deployment.id)),
       };
     }
-    return resultOf(finished);
+    try {
+      await this.o.deployments.abort(deployment.id, reason.actor);
+    } catch (error) {
+      // Finished (or rolling back, or draining) just as the run was cancelled: it ends as it ends.
+      if (!(error instanceof ConflictError)) throw error;
+      this.log(context, `Not aborted: ${error.message}`);
+    }
+    const ended = await this.o.deployments.whenFinished(deployment.id);
+    this.log(
+      context,
+      `Deployment ${deployment.id} ${ended.status} after the run was ${reason.message}`,
+    );
+    return {
+      status: 'cancelled',
+      reason: `${reason.message}; deployment ${deployment.id} ${ended.status}${
+        ended.servingReleaseId === undefined ? '' : `, ${ended.servingReleaseId} serves`
+      }`,
+      output: outputOf(ended),
+    };
   }
 
   /** The deployment of this attempt: a new one, or the one an interrupted attempt started. */

@@ -17,7 +17,7 @@ import {
   type Trigger,
 } from './run.js';
 import type { RunEventBus } from './run-events.js';
-import type { StageResult, StageRunners } from './stage-runner.js';
+import { RunCancelled, type StageResult, type StageRunners } from './stage-runner.js';
 
 /** Loads a service's phoenix.yml as committed; throws ValidationError when it is invalid. */
 export interface ConfigSource {
@@ -149,7 +149,7 @@ export class Orchestrator {
     const controller = this.active.get(runId);
     if (controller !== undefined) {
       const done = this.completion(runId);
-      controller.abort('cancelled');
+      controller.abort(new RunCancelled(actor));
       await done;
       return this.o.runs.get(runId);
     }

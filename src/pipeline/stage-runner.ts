@@ -2,11 +2,22 @@ import type { LogLine } from '../build/build-log.js';
 import type { PhoenixConfig } from '../config/phoenix-config.js';
 import type { Run, Stage, StageKind } from './run.js';
 
+/**
+ * The reason a stage's signal aborts when a person cancels its run (`phoenix cancel`), as
+ * opposed to the control plane stopping, after which the stage resumes.
+ */
+export class RunCancelled extends Error {
+  constructor(readonly actor: string) {
+    super(`cancelled by ${actor}`);
+    this.name = 'RunCancelled';
+  }
+}
+
 export interface StageContext {
   run: Run;
   stage: Stage;
   config: PhoenixConfig;
-  /** Aborted when the run is cancelled or the control plane stops. */
+  /** Aborted when the run is cancelled (reason: RunCancelled) or the control plane stops. */
   signal: AbortSignal;
   /**
    * Set when the control plane stopped while an earlier attempt of this stage ran: what that
