@@ -87,6 +87,10 @@ async function runUp(options: UpOptions): Promise<number> {
     ...process.env,
     PHOENIX_ROUTER_URL: `http://127.0.0.1:${routerPort}`,
     ...(demoToken === undefined ? {} : { PHOENIX_ADMIN_TOKEN: demoToken }),
+    // The demo's live view says in words what the server's warnings say in JSON lines.
+    ...(options.demo === true && process.env['PHOENIX_LOG_LEVEL'] === undefined
+      ? { PHOENIX_LOG_LEVEL: 'error' }
+      : {}),
   };
   const router = start(
     'router',

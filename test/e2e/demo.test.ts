@@ -115,6 +115,8 @@ describe('phoenix up --demo --no-wait', () => {
       ]),
     );
     expect(output).toContain('Demo over: the router, the server and the instances are stopped');
+    // The rollback is told in words; the server's warning about it is not shown as JSON.
+    expect(output).not.toContain('"level":');
     const runtime = new LocalRuntime({
       stateDirectory: join(dir.path, 'runtime'),
       clock: systemClock(),
