@@ -353,6 +353,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     version: phoenix.version,
     deployer: deployments.deployer,
     deployments: deployments.controller,
+    deploymentChanges: deployments.changes,
     approvals,
     secrets,
     notifications,

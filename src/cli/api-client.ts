@@ -275,14 +275,29 @@ export class ApiClient {
    * the stream. Aborting `signal` ends the iteration quietly; a connection lost midway
    * throws ServerUnreachableError.
    */
-  async *events(
+  events(
     runId: string,
     options: { lastEventId?: string; signal?: AbortSignal } = {},
+  ): AsyncGenerator<RunStreamEvent> {
+    return this.eventStream(`/api/runs/${segment(runId)}/events`, options);
+  }
+
+  /** The deployment's timeline as it happens, likewise (GET /api/deployments/{id}/events). */
+  deploymentEvents(
+    deploymentId: string,
+    options: { lastEventId?: string; signal?: AbortSignal } = {},
+  ): AsyncGenerator<RunStreamEvent> {
+    return this.eventStream(`/api/deployments/${segment(deploymentId)}/events`, options);
+  }
+
+  private async *eventStream(
+    path: string,
+    options: { lastEventId?: string; signal?: AbortSignal },
   ): AsyncGenerator<RunStreamEvent> {
     const { lastEventId, signal } = options;
     let response: Response;
     try {
-      response = await this.send('GET', `/api/runs/${segment(runId)}/events`, {
+      response = await this.send('GET', path, {
         accept: 'text/event-stream',
         headers: lastEventId === undefined ? {} : { 'last-event-id': lastEventId },
         signal: signal ?? new AbortController().signal,

@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
 import { isFinished } from '../deploy/deployment.js';
 import type { DeploymentView } from '../deploy/deployment-view.js';
-import type { ApiClient } from './api-client.js';
+import { FIRST_RECONNECT_DELAY_MS, MAX_RECONNECT_DELAY_MS, MAX_RECONNECTS } from './follow-run.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DeploymentEvent } from '../deploy/deployment.js';
+import { ServerUnreachableError, type ApiClient } from './api-client.js';
 import {
   printJson,
   runApiCommand,
@@ -14,9 +17,6 @@ import {
   formatEnvironmentStatus,
   formatTimelineLine,
 } from './deployment-output.js';
-
-/** How often `phoenix deploy --follow` asks how the deployment goes. */
-export const DEPLOY_FOLLOW_POLL_MS = 500;
 
 interface DeployOptions extends ConnectionOptions {
   env: string;
@@ -203,22 +203,43 @@ async function deploymentInFlight(
   return undefined;
 }
 
-/** Polls the deployment until it has finished, printing each new timeline event once. */
+/**
+ * Follows the deployment's event stream until it has finished, printing each timeline event
+ * once. A stream lost midway (a server restart) is reopened from the last event id.
+ */
 async function follow(
   client: ApiClient,
   started: DeploymentView,
   print: boolean,
 ): Promise<DeploymentView> {
   let shown = 0;
-  let deployment = started;
-  for (;;) {
-    for (const event of deployment.timeline) {
-      if (event.id <= shown) continue;
-      shown = event.id;
-      if (print) process.stdout.write(`${formatTimelineLine(event)}\n`);
+  let lastEventId: string | undefined;
+  let delay = FIRST_RECONNECT_DELAY_MS;
+  for (let failures = 0; ; failures++) {
+    let lost: ServerUnreachableError | undefined;
+    try {
+      for await (const event of client.deploymentEvents(started.id, { lastEventId })) {
+        failures = 0;
+        delay = FIRST_RECONNECT_DELAY_MS;
+        if (event.id !== undefined) {
+          lastEventId = event.id;
+          const recorded = event.data as DeploymentEvent;
+          if (recorded.id > shown) {
+            shown = recorded.id;
+            if (print) process.stdout.write(`${formatTimelineLine(recorded)}\n`);
+          }
+        }
+        if (event.event === 'end') return (await client.getDeployment(started.id)).deployment;
+      }
+    } catch (error) {
+      if (!(error instanceof ServerUnreachableError)) throw error;
+      lost = error;
     }
-    if (isFinished(deployment.status)) return deployment;
-    await new Promise((resolve) => setTimeout(resolve, DEPLOY_FOLLOW_POLL_MS));
-    deployment = (await client.getDeployment(deployment.id)).deployment;
+    if (failures >= MAX_RECONNECTS) {
+      throw lost ?? new ServerUnreachableError(client.url, 'the event stream kept ending');
+    }
+    if (print) process.stderr.write('connection to the server lost; reconnecting...\n');
+    await sleep(delay);
+    delay = Math.min(delay * 2, MAX_RECONNECT_DELAY_MS);
   }
 }

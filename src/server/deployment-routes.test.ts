@@ -30,6 +30,7 @@ describe('deployments over HTTP', () => {
       processMetrics: false,
       deployer: f.deployments.deployer,
       deployments: f.deployments.controller,
+      deploymentChanges: f.deployments.changes,
       listeners: f.deployments.listeners,
     });
     await app.ready();
@@ -249,6 +250,49 @@ describe('deployments over HTTP', () => {
     expect(response.json().detail).toMatch(detail);
   });
 
+  it("streams a deployment's timeline as it happens, and again from Last-Event-ID", async () => {
+    const run = await f.pipeline.finished(
+      await f.pipeline.submit(f.pipeline.push({ 'CHANGES.md': 'streamed\n' })),
+    );
+    expect(run.status, run.reason).toBe('succeeded');
+    const accepted = (
+      await call('POST', '/api/services/shop/deployments', developer, { environment: 'staging' })
+    ).json<{ deployment: DeploymentView }>().deployment;
+
+    // The stream ends with the deployment, so the whole response is its story.
+    const live = parseSse(
+      (await call('GET', `/api/deployments/${accepted.id}/events`, viewer)).body,
+    );
+    const done = await finished(accepted.id);
+    const middle = live.filter((e) => e.id !== undefined)[2]?.id ?? '';
+    const resumed = await app.inject({
+      method: 'GET',
+      url: `/api/deployments/${accepted.id}/events`,
+      headers: { authorization: `Bearer ${viewer}`, 'last-event-id': middle },
+    });
+    const replayed = parseSse(resumed.body);
+
+    expect(resumed.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(live[0]).toMatchObject({ event: 'deployment' });
+    expect(JSON.parse(live[0]?.data ?? '{}')).toMatchObject({ id: accepted.id });
+    const timeline = live.filter((e) => e.id !== undefined);
+    expect(timeline.map((e) => Number(e.id))).toEqual(done.timeline.map((e) => e.id));
+    expect(timeline.map((e) => e.event)).toEqual(done.timeline.map((e) => e.type));
+    expect(
+      live.filter((e) => e.event === 'deployment.status').map((e) => JSON.parse(e.data).status),
+    ).toContain('succeeded');
+    expect(live.at(-1)).toMatchObject({ event: 'end' });
+    expect(JSON.parse(live.at(-1)?.data ?? '{}')).toMatchObject({
+      status: 'succeeded',
+      servingReleaseId: done.releaseId,
+    });
+    expect(replayed.map((e) => e.event)).toEqual([
+      'deployment',
+      ...done.timeline.filter((e) => e.id > Number(middle)).map((e) => e.type),
+      'end',
+    ]);
+  });
+
   it('answers 404 for a deployment that does not exist, 400 for what is not a deployment id', async () => {
     const missing = await call('GET', '/api/deployments/dep_0000000000000000', viewer);
     const malformed = await call('GET', '/api/deployments/nope', viewer);
@@ -257,3 +301,24 @@ describe('deployments over HTTP', () => {
     expect(malformed.statusCode).toBe(400);
   });
 });
+
+/** The events of a whole `text/event-stream` body (single-line data, as Phoenix sends). */
+function parseSse(body: string): { id?: string; event: string; data: string }[] {
+  return body
+    .split('\n\n')
+    .filter((block) => block.trim() !== '' && !block.startsWith(':'))
+    .map((block) => {
+      const fields = new Map(
+        block.split('\n').map((line) => {
+          const colon = line.indexOf(': ');
+          return [line.slice(0, colon), line.slice(colon + 2)] as const;
+        }),
+      );
+      const id = fields.get('id');
+      return {
+        ...(id === undefined ? {} : { id }),
+        event: fields.get('event') ?? 'message',
+        data: fields.get('data') ?? '',
+      };
+    });
+}

@@ -7,7 +7,9 @@ import type { Release } from '../release/release.js';
 import { ConflictError, NotFoundError } from '../shared/errors.js';
 import type { Store } from '../store/store.js';
 import { principalOf } from './auth.js';
+import { DeploymentEventStream } from './deployment-event-stream.js';
 import { deploymentView } from './deployment-views.js';
+import { DEFAULT_HEARTBEAT_MS, lastEventIdOf } from './sse.js';
 import { findRelease } from './release-routes.js';
 import { parseInput } from './request-input.js';
 import type { RouteContext } from './route-context.js';
@@ -42,6 +44,8 @@ const rollbackBody = z
     release: releaseReference.optional(),
   })
   .strict();
+
+const eventsQuery = z.object({ lastEventId: z.string().optional() }).strict();
 
 const deploymentParams = z.object({
   id: z.string().regex(/^dep_[0-9a-z]{1,40}$/, 'is a deployment id (dep_...)'),
@@ -93,6 +97,36 @@ export function registerDeploymentRoutes(app: FastifyInstance, context: RouteCon
     const { id } = parseInput(deploymentParams, request.params, 'path');
     return { deployment: deploymentView(store.deployments.get(id)) };
   });
+
+  app.get(
+    '/api/deployments/:id/events',
+    { config: { access: 'viewer' } },
+    async (request, reply) => {
+      const { id } = parseInput(deploymentParams, request.params, 'path');
+      const { lastEventId } = parseInput(eventsQuery, request.query, 'query');
+      const deployment = store.deployments.get(id);
+      const changes = context.deps.deploymentChanges;
+      if (changes === undefined) {
+        throw new ConflictError('this Phoenix server runs no deployment controller');
+      }
+      const header = request.headers['last-event-id'];
+      const stream = new DeploymentEventStream({
+        deployment,
+        afterEventId: lastEventIdOf(typeof header === 'string' ? header : lastEventId),
+        changes,
+        response: reply.raw,
+        heartbeatMs: context.deps.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+      });
+      reply.hijack();
+      context.streams.add(stream);
+      try {
+        stream.start(() => context.streams.delete(stream));
+      } catch (error) {
+        request.log.error({ err: error, deploymentId: id }, 'event stream failed');
+        stream.close();
+      }
+    },
+  );
 
   app.post('/api/deployments/:id/promote', { config: { access: 'developer' } }, async (request) => {
     const { id } = parseInput(deploymentParams, request.params, 'path');

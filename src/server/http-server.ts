@@ -13,7 +13,6 @@ import { ServerMetrics } from './metrics.js';
 import { registerProblemHandlers } from './problem.js';
 import { registerReleaseRoutes } from './release-routes.js';
 import type { RouteContext } from './route-context.js';
-import type { RunEventStream } from './run-event-stream.js';
 import { registerRunRoutes } from './run-routes.js';
 import type { ServerDeps } from './server-deps.js';
 import { registerServiceRoutes } from './service-routes.js';
@@ -50,7 +49,7 @@ export function createHttpServer(deps: ServerDeps): FastifyInstance {
     }),
     repositoryOf: deps.repositoryOf ?? defaultRepositoryOf,
     publicUrl: () => deps.publicUrl().replace(/\/+$/, ''),
-    streams: new Set<RunEventStream>(),
+    streams: new Set<{ close(): void }>(),
   };
 
   registerProblemHandlers(app);

@@ -1,6 +1,5 @@
 import type { Service } from '../store/service-repository.js';
 import type { ServerMetrics } from './metrics.js';
-import type { RunEventStream } from './run-event-stream.js';
 import type { ServerDeps } from './server-deps.js';
 
 /** What route plugins share: the dependencies plus the server's own running parts. */
@@ -10,6 +9,6 @@ export interface RouteContext {
   repositoryOf: (service: Service) => string | undefined;
   /** Without a trailing slash. */
   publicUrl: () => string;
-  /** Open event streams, ended when the server closes. */
-  streams: Set<RunEventStream>;
+  /** Open event streams (runs', deployments'), ended when the server closes. */
+  streams: Set<{ close(): void }>;
 }

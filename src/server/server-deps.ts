@@ -1,3 +1,4 @@
+import type { DeploymentChanges } from '../deploy/deployment-changes.js';
 import type { ApprovalGates } from '../approval/approval-gates.js';
 import type { DeploymentController } from '../deploy/deployment-controller.js';
 import type { EnvironmentDeployer } from '../deploy/environment-deployer.js';
@@ -54,6 +55,8 @@ export interface ServerDeps {
   processMetrics?: boolean;
   /** Starts deployments (and rollbacks) asked for over the API; without it they are refused (409). */
   deployer?: Pick<EnvironmentDeployer, 'deployRelease' | 'rollback'>;
+  /** Every recorded change of a deployment, for its event stream; without it that is refused (409). */
+  deploymentChanges?: Pick<DeploymentChanges, 'subscribe'>;
   /** Promotes, pauses, resumes and aborts deployments in flight; without it those are refused (409). */
   deployments?: Pick<DeploymentController, 'promote' | 'abort' | 'pause' | 'resume'>;
   /** Deployment and instance metrics on /metrics; without them, runs and requests only. */

@@ -128,8 +128,8 @@ describe('phoenix router and phoenix server: a push becomes a release that serve
     return router;
   }
 
-  async function startServer(): Promise<string> {
-    const server = new ServerProcess(env);
+  async function startServer(args: readonly string[] = []): Promise<string> {
+    const server = new ServerProcess(env, args);
     servers.push(server);
     return server.url;
   }
@@ -168,6 +168,50 @@ describe('phoenix router and phoenix server: a push becomes a release that serve
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       child.on('close', (code) => resolve({ code, stdout, stderr }));
     });
+  }
+
+  /** A `phoenix` command still running: its output so far, each line as it comes, its exit. */
+  function spawnPhoenix(
+    base: string,
+    args: readonly string[],
+  ): { line: (pattern: RegExp) => Promise<void>; exited: Promise<CliResult> } {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: {
+        PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+        HOME: dir.path,
+        PHOENIX_HOME: join(dir.path, 'cli-home'),
+        PHOENIX_URL: base,
+        PHOENIX_TOKEN: TOKEN,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    const waiters: { pattern: RegExp; resolve: () => void }[] = [];
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      for (const waiter of [...waiters]) {
+        if (!waiter.pattern.test(stdout)) continue;
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<CliResult>((resolve) =>
+      child.on('close', (code) => resolve({ code, stdout, stderr })),
+    );
+    return {
+      line: (pattern) =>
+        pattern.test(stdout)
+          ? Promise.resolve()
+          : new Promise((resolve, reject) => {
+              waiters.push({ pattern, resolve });
+              void exited.then((r) =>
+                reject(new Error(`exited before ${pattern}:\n${r.stdout}${r.stderr}`)),
+              );
+            }),
+      exited,
+    };
   }
 
   function phoenixYml(strategy: string, extra: readonly string[] = []): string {
@@ -305,6 +349,43 @@ describe('phoenix router and phoenix server: a push becomes a release that serve
       /^Rolling back: Deploying web release #1 \(rel_\w+\) to dev, all-at-once: dep_/,
     );
     expect(after).toMatchObject({ status: 200, body: 'v1' });
+  });
+
+  it('phoenix deploy -f follows the deployment live, across a server restart', async () => {
+    await startRouter();
+    const port = await freePort();
+    const base = await startServer(['--port', String(port)]);
+    const push = await repository(base);
+    push('v1', 'all-at-once');
+    const first = await runToEnd(base);
+    push('v2', '{ type: blue-green, bake: 3s }');
+    const second = await runToEnd(base, first.id);
+
+    const following = spawnPhoenix(base, [
+      'deploy',
+      'web',
+      '--env',
+      'dev',
+      '--release',
+      'web#1',
+      '-f',
+    ]);
+    await following.line(/baking: bake for/);
+    await servers[0]?.stop('SIGTERM');
+    await startServer(['--port', String(port)]);
+    const result = await following.exited;
+
+    expect([first.status, second.status]).toEqual(['succeeded', 'succeeded']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('connection to the server lost; reconnecting...');
+    const lines = result.stdout.split('\n');
+    // Every timeline event once, in order, those before and after the restart alike.
+    const events = lines.filter((line) => /^\d\d:\d\d:\d\d\.\d{3} {2}/.test(line));
+    expect(new Set(events).size).toBe(events.length);
+    expect(events.findIndex((l) => l.includes('baking:'))).toBeLessThan(
+      events.findIndex((l) => l.includes('draining:')),
+    );
+    expect(result.stdout).toMatch(/Deployment dep_\w+ succeeded\n$/);
   });
 
   it('keeps serving through a router restart, and restores its listeners', async () => {
