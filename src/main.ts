@@ -282,7 +282,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     // A channel's secrets: Phoenix's own (as every service sees them), or the server's env.
     resolveSecret: (ref) =>
       'secret' in ref ? secrets.resolve(ref.secret, {}) : process.env[ref.env],
+    deliveryLog: store.notifications,
   });
+  // What the last server left unfinished is sent again; this never throws.
+  void notifications.resume();
   const stopRunNotices = bus.subscribe(runNotifier(notifications, publicUrl));
   const stopDeploymentNotices = deployments.changes.subscribe(
     deploymentNotifier(notifications, publicUrl),

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { canTransition, DeliveryError, describeError, isRetryable } from './delivery.js';
+import {
+  canTransition,
+  DeliveryError,
+  deliverySubject,
+  describeError,
+  isRetryable,
+} from './delivery.js';
+import { SAMPLE_EVENTS } from './testing/events.js';
 
 function withCode(message: string, code: string, cause?: unknown): Error {
   return Object.assign(new Error(message, { cause }), { code });
@@ -52,5 +59,17 @@ describe('delivery rules', () => {
     [new DeliveryError('404', { retryable: false }), false],
   ])('%s is retryable: %s', (error, retryable) => {
     expect(isRetryable(error)).toBe(retryable);
+  });
+});
+
+describe('deliverySubject', () => {
+  it.each([
+    ['run.failed', { runId: 'run_01' }],
+    ['approval.waiting', { environment: 'prod', approvalId: 'apr_01', runId: 'run_01' }],
+    ['approval.expired', { environment: 'prod', approvalId: 'apr_01' }],
+    ['deployment.rolled-back', { environment: 'prod', deploymentId: 'dep_01' }],
+    ['alarm.state-changed', { environment: 'prod', deploymentId: 'dep_01' }],
+  ] as const)('%s is about %j', (type, subject) => {
+    expect(deliverySubject(SAMPLE_EVENTS[type])).toEqual(subject);
   });
 });

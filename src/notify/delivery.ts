@@ -1,6 +1,6 @@
 import { ExternalServiceError } from '../shared/errors.js';
 import type { ChannelType } from './notification-config.js';
-import type { NotificationEventType } from './notification-event.js';
+import type { NotificationEvent, NotificationEventType } from './notification-event.js';
 
 /**
  * One event going to one channel. `pending` until it is delivered or given up on; both of
@@ -25,6 +25,10 @@ export interface Delivery {
   event: NotificationEventType;
   service: string;
   environment?: string;
+  /** What the event is about, as far as it says: its run, deployment, approval gate. */
+  runId?: string;
+  deploymentId?: string;
+  approvalId?: string;
   /** The channel's name in phoenix.yml. */
   channel: string;
   channelType: ChannelType;
@@ -35,8 +39,43 @@ export interface Delivery {
   /** ISO 8601. */
   createdAt: string;
   updatedAt: string;
+  /** When the last attempt started; absent before the first. */
+  lastAttemptAt?: string;
   /** Set while a retry waits for its turn. */
   nextAttemptAt?: string;
+}
+
+/** Why a delivery that a stopped server left unfinished was given up instead of sent. */
+export const INTERRUPTED_REASON = 'interrupted: the server stopped before it was delivered';
+
+/** The ids a delivery is listed by, from the event it sends. */
+export function deliverySubject(
+  event: NotificationEvent,
+): Pick<Delivery, 'environment' | 'runId' | 'deploymentId' | 'approvalId'> {
+  const runId = 'run' in event ? event.run?.id : undefined;
+  return {
+    ...('environment' in event ? { environment: event.environment } : {}),
+    ...(runId === undefined ? {} : { runId }),
+    ...('deploymentId' in event && event.deploymentId !== undefined
+      ? { deploymentId: event.deploymentId }
+      : {}),
+    ...('approvalId' in event ? { approvalId: event.approvalId } : {}),
+  };
+}
+
+/**
+ * `delivery` given up as interrupted (final, no retry waiting), `detail` saying why it could
+ * not be sent again.
+ */
+export function interruptedDelivery(delivery: Delivery, detail: string, now: string): Delivery {
+  const given: Delivery = {
+    ...delivery,
+    status: 'failed',
+    lastError: `${INTERRUPTED_REASON} (${detail})`,
+    updatedAt: now,
+  };
+  delete given.nextAttemptAt;
+  return given;
 }
 
 /**

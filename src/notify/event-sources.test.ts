@@ -5,6 +5,7 @@ import { DeployHarness } from '../deploy/testing/deploy-harness.js';
 import { systemClock } from '../shared/clock.js';
 import { silentLogger } from '../shared/logger.js';
 import { deploymentNotifier, type NotificationSink } from './event-sources.js';
+import { MemoryDeliveryLog } from './memory-delivery-log.js';
 import type { NotificationEvent } from './notification-event.js';
 import { ServiceNotifications } from './service-notifications.js';
 import { HttpReceiver } from './testing/http-receiver.js';
@@ -114,6 +115,7 @@ describe('deployment notifications', () => {
       clock: systemClock(),
       logger: silentLogger(),
       resolveSecret: () => undefined,
+      deliveryLog: new MemoryDeliveryLog(),
     });
     try {
       const controller = controllerTelling(notifications);

@@ -16,7 +16,7 @@ afterEach(async () => {
 
 /** Closes without waiting: abandons whatever is still under way. */
 async function closeNow(instance: Notifier, clock: FakeClock): Promise<void> {
-  const closed = instance.close(0);
+  const closed = instance.close({ timeoutMs: 0 });
   clock.advance(0);
   await closed;
 }
@@ -279,7 +279,7 @@ describe('Notifier close', () => {
     n.publish(SAMPLE_EVENTS['deployment.started']);
     await watch.until((d) => d.attempts === 1);
 
-    const closed = n.close(5000);
+    const closed = n.close({ timeoutMs: 5000 });
     channel.release();
     await closed;
 
@@ -293,7 +293,7 @@ describe('Notifier close', () => {
     n.publish(SAMPLE_EVENTS['deployment.started']);
     await watch.retryScheduled(1, 'down');
 
-    const closed = n.close(3000);
+    const closed = n.close({ timeoutMs: 3000 });
     clock.advance(3000);
     await closed;
     n.publish(SAMPLE_EVENTS['deployment.succeeded']);

@@ -8,11 +8,14 @@ import type { NotificationRoute } from './create-channels.js';
 import {
   canTransition,
   DeliveryError,
+  deliverySubject,
   describeError,
+  INTERRUPTED_REASON,
   isRetryable,
   type Delivery,
   type DeliveryStatus,
 } from './delivery.js';
+import type { DeliveryLog } from './delivery-log.js';
 import { filterAccepts } from './event-filter.js';
 import type { NotificationEvent } from './notification-event.js';
 import { DEFAULT_RETRY_POLICY, nextRetryDelay, type RetryPolicy } from './retry-policy.js';
@@ -39,10 +42,26 @@ export interface NotifierOptions {
   maxRecorded?: number;
   /**
    * Called with a copy of a delivery each time it changes (created, attempted, retried,
-   * finished), so that a store can keep them. Must be quick; an error it throws is logged.
+   * finished). Must be quick; an error it throws is logged.
    */
   onDelivery?: (delivery: Delivery) => void;
+  /**
+   * Where every change of every delivery is saved (the store), with what a server started
+   * later needs to send it again: the event, and `commit`, the commit whose phoenix.yml
+   * names `routes`. With it, `close` can hand unfinished deliveries over to that server.
+   */
+  journal?: { log: DeliveryLog; commit: string };
   newId?: () => string;
+}
+
+export interface CloseOptions {
+  /** How long to wait for deliveries under way; DEFAULT_CLOSE_TIMEOUT_MS. */
+  timeoutMs?: number;
+  /**
+   * Leave unfinished deliveries pending in the journal, for the next server to `resume`,
+   * instead of recording them failed. Without a journal they are recorded failed anyway.
+   */
+  handOver?: boolean;
 }
 
 interface Job {
@@ -60,9 +79,10 @@ interface Job {
  * are retried with backoff (retry-policy.ts) on the injected clock. Every delivery is
  * recorded; a final failure is logged once. Nothing here can fail or slow a pipeline.
  *
- * Lifecycle: construct, `publish` any number of times, `close` once (later publishes are
- * ignored). `close` lets queued deliveries have their attempt but retries none, and after
- * its timeout abandons what is still under way.
+ * Lifecycle: construct, `resume` what an earlier server left (if anything), `publish` any
+ * number of times, `close` once (later publishes and resumes are ignored). `close` lets
+ * queued deliveries have their attempt but retries none, and after its timeout abandons
+ * what is still under way: recorded failed, or handed over to the next server (`handOver`).
  */
 export class Notifier {
   private readonly policy: RetryPolicy;
@@ -79,6 +99,7 @@ export class Notifier {
   private nextSeq = 0;
   private pumpScheduled = false;
   private closing?: Promise<void>;
+  private handingOver = false;
 
   constructor(private readonly options: NotifierOptions) {
     this.policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
@@ -122,36 +143,82 @@ export class Notifier {
   }
 
   /**
-   * Stops taking events, retries nothing more, and resolves once every delivery is final:
-   * queued ones get their attempt, and after `timeoutMs` what is still under way is aborted.
+   * Takes over a delivery a stopped server left pending (`DeliveryLog.unfinished`): the same
+   * id (receivers deduplicate on it), attempts counted on, the next one when `nextAttemptAt`
+   * says or at once. An attempt under way at the stop may have arrived, so this sends at
+   * least once, never exactly once. Given up as interrupted when no route has the channel
+   * any more, or when the interrupted attempt was the last the policy allows (a server that
+   * crashes during an attempt, start after start, cannot make a delivery repeat forever).
    */
-  close(timeoutMs = DEFAULT_CLOSE_TIMEOUT_MS): Promise<void> {
-    this.closing ??= this.drain(timeoutMs);
+  resume(delivery: Delivery, event: NotificationEvent): void {
+    try {
+      if (this.closing !== undefined) return;
+      const record: Delivery = { ...delivery };
+      this.records.push(record);
+      const route = this.options.routes.find((r) => r.channel.name === record.channel);
+      if (route === undefined || record.attempts >= this.policy.maxAttempts) {
+        const why = route === undefined ? 'its channel is gone' : 'its last attempt was cut off';
+        this.finish(record, 'failed', `${INTERRUPTED_REASON} (${why})`);
+        return;
+      }
+      const job: Job = { seq: this.nextSeq++, record, event, channel: route.channel };
+      const due =
+        record.nextAttemptAt === undefined ? Number.NaN : Date.parse(record.nextAttemptAt);
+      const wait = due - this.options.clock.now();
+      if (wait > 0) this.retryLater(job, wait);
+      else this.ready.push(job);
+      this.changed(record, event);
+      this.pruneRecords();
+      this.enforceBound();
+      this.schedulePump();
+    } catch (error) {
+      this.options.log.error({ err: error, deliveryId: delivery.id }, 'notification resume failed');
+    }
+  }
+
+  /**
+   * Stops taking events, retries nothing more, and resolves once no delivery is under way:
+   * queued ones get their attempt, and after `timeoutMs` what is still under way is aborted.
+   * What is left unfinished is then recorded failed, or handed over (see CloseOptions).
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    if (this.closing === undefined) {
+      this.handingOver = options.handOver === true && this.options.journal !== undefined;
+      this.closing = this.drain(options.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS);
+    }
     return this.closing;
   }
 
   private async drain(timeoutMs: number): Promise<void> {
     for (const job of [...this.backingOff]) {
       this.cancelRetry(job);
+      // Handed over: pending in the journal as it is, its `nextAttemptAt` kept.
+      if (this.handingOver) continue;
       this.finish(
-        job,
+        job.record,
         'failed',
         `${job.record.lastError ?? 'failed'} (not retried: shutting down)`,
       );
     }
-    if (this.isIdle()) return;
-    const timer = this.options.clock.setTimeout(() => this.abandon(), timeoutMs);
-    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-    this.options.clock.clearTimeout(timer);
+    if (!this.isIdle()) {
+      const timer = this.options.clock.setTimeout(() => this.abandon(), timeoutMs);
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+      this.options.clock.clearTimeout(timer);
+    }
+    const left = this.records.filter((record) => record.status === 'pending').length;
+    if (left > 0)
+      this.options.log.info({ deliveries: left }, 'notifications left for the next start');
   }
 
   private abandon(): void {
     const queued = this.ready;
     this.ready = [];
-    for (const job of queued) this.finish(job, 'failed', 'not sent: shutting down');
-    for (const job of this.inFlight) {
-      job.abort?.abort(new DeliveryError('abandoned: shutting down', { retryable: false }));
+    if (!this.handingOver) {
+      for (const job of queued) this.finish(job.record, 'failed', 'not sent: shutting down');
     }
+    // Retryable when handed over: the next server tries again, when the policy allows.
+    const reason = new DeliveryError('abandoned: shutting down', { retryable: this.handingOver });
+    for (const job of this.inFlight) job.abort?.abort(reason);
     this.checkIdle();
   }
 
@@ -161,7 +228,7 @@ export class Notifier {
       id: this.createId(),
       event: event.type,
       service: event.service,
-      ...('environment' in event ? { environment: event.environment } : {}),
+      ...deliverySubject(event),
       channel: channel.name,
       channelType: channel.type,
       status: 'pending',
@@ -171,7 +238,7 @@ export class Notifier {
     };
     this.records.push(record);
     this.ready.push({ seq: this.nextSeq++, record, event, channel });
-    this.changed(record);
+    this.changed(record, event);
     this.pruneRecords();
   }
 
@@ -187,7 +254,11 @@ export class Notifier {
       const oldest = waiting.reduce((a, b) => (b.seq < a.seq ? b : a));
       this.ready = this.ready.filter((job) => job !== oldest);
       this.cancelRetry(oldest);
-      this.finish(oldest, 'failed', `dropped: more than ${this.maxQueued} deliveries waiting`);
+      this.finish(
+        oldest.record,
+        'failed',
+        `dropped: more than ${this.maxQueued} deliveries waiting`,
+      );
     }
   }
 
@@ -219,8 +290,9 @@ export class Notifier {
       controller.abort(new DeliveryError(`no answer within ${limit}`, { retryable: true }));
     }, this.attemptTimeoutMs);
     job.record.attempts += 1;
+    job.record.lastAttemptAt = this.timestamp();
     delete job.record.nextAttemptAt;
-    this.changed(job.record);
+    this.changed(job.record, job.event);
 
     let failure: { error: unknown } | undefined;
     try {
@@ -239,7 +311,7 @@ export class Notifier {
       delete job.abort;
     }
 
-    if (failure === undefined) this.finish(job, 'delivered');
+    if (failure === undefined) this.finish(job.record, 'delivered');
     else this.attemptFailed(job, failure.error);
     this.pump();
     this.checkIdle();
@@ -247,16 +319,21 @@ export class Notifier {
 
   private attemptFailed(job: Job, error: unknown): void {
     const message = this.redact(job.channel, describeError(error));
-    const delay =
-      this.closing === undefined && isRetryable(error)
-        ? nextRetryDelay(this.policy, job.record.attempts)
-        : undefined;
-    if (delay === undefined) {
-      this.finish(job, 'failed', message);
+    const delay = isRetryable(error) ? nextRetryDelay(this.policy, job.record.attempts) : undefined;
+    const closed = this.closing !== undefined;
+    if (delay === undefined || (closed && !this.handingOver)) {
+      this.finish(job.record, 'failed', message);
       return;
     }
     job.record.lastError = message;
     job.record.nextAttemptAt = new Date(this.options.clock.now() + delay).toISOString();
+    // Closing and handing over: the retry is the next server's.
+    if (!closed) this.retryLater(job, delay);
+    this.changed(job.record, job.event);
+    this.enforceBound();
+  }
+
+  private retryLater(job: Job, delay: number): void {
     job.retryTimer = this.options.clock.setTimeout(() => {
       this.backingOff.delete(job);
       delete job.retryTimer;
@@ -264,8 +341,6 @@ export class Notifier {
       this.pump();
     }, delay);
     this.backingOff.add(job);
-    this.changed(job.record);
-    this.enforceBound();
   }
 
   private cancelRetry(job: Job): void {
@@ -274,8 +349,11 @@ export class Notifier {
     this.backingOff.delete(job);
   }
 
-  private finish(job: Job, status: Exclude<DeliveryStatus, 'pending'>, error?: string): void {
-    const { record } = job;
+  private finish(
+    record: Delivery,
+    status: Exclude<DeliveryStatus, 'pending'>,
+    error?: string,
+  ): void {
     if (!canTransition(record.status, status)) return;
     record.status = status;
     delete record.nextAttemptAt;
@@ -299,11 +377,20 @@ export class Notifier {
     this.pruneRecords();
   }
 
-  private changed(record: Delivery): void {
+  /** `event` with every change of a pending delivery: the journal keeps it to resend. */
+  private changed(record: Delivery, event?: NotificationEvent): void {
     record.updatedAt = this.timestamp();
-    if (this.options.onDelivery === undefined) return;
+    const { journal, onDelivery } = this.options;
     try {
-      this.options.onDelivery({ ...record });
+      journal?.log.save(
+        { ...record },
+        event === undefined ? undefined : { event, commit: journal.commit },
+      );
+    } catch (error) {
+      this.options.log.error({ err: error, deliveryId: record.id }, 'delivery log failed');
+    }
+    try {
+      onDelivery?.({ ...record });
     } catch (error) {
       this.options.log.error({ err: error, deliveryId: record.id }, 'delivery sink failed');
     }

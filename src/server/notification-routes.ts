@@ -10,22 +10,20 @@ const deliveriesQuery = z
       .regex(/^[a-z][a-z0-9-]{0,62}$/, 'is a service name')
       .optional(),
     status: z.enum(['pending', 'delivered', 'failed']).optional(),
+    limit: z.coerce.number().int().min(1).max(1_000).default(100),
   })
   .strict();
 
 /**
- * Notification deliveries since the server started, newest first: where each event went,
- * how many attempts, and why the last one failed (secrets masked). Delivery never blocks a
- * pipeline, so this is where a failing channel shows.
+ * Notification deliveries, newest first, as the store keeps them (across restarts, the
+ * newest 10,000): where each event went, how many attempts, and why the last one failed
+ * (secrets masked). Delivery never blocks a pipeline, so this is where a failing channel
+ * shows.
  */
 export function registerNotificationRoutes(app: FastifyInstance, context: RouteContext): void {
   app.get('/api/notifications', { config: { access: 'viewer' } }, async (request) => {
     const query = parseInput(deliveriesQuery, request.query, 'query');
-    const all = context.deps.notifications?.deliveries() ?? [];
-    const deliveries = all
-      .filter((d) => query.service === undefined || d.service === query.service)
-      .filter((d) => query.status === undefined || d.status === query.status)
-      .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    const deliveries = context.deps.notifications?.deliveries(query) ?? [];
     return { deliveries };
   });
 }

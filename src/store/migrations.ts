@@ -282,6 +282,45 @@ BEGIN
 END;
 `;
 
+/**
+ * Notification deliveries (src/notify), GET /api/notifications' list: bounded by the
+ * repository, which drops the oldest finished ones. `event_json` and `config_commit` are
+ * what a restarted server needs to send a pending delivery again; they are cleared once it
+ * is final. No channel URL or secret is stored: those come from phoenix.yml at each attempt.
+ * A service's deliveries go with it, as its runs do (a trigger rather than a foreign key, so
+ * that saving a delivery never fails on one).
+ */
+const NOTIFICATION_DELIVERIES = `
+CREATE TABLE notification_deliveries (
+  -- Creation order, the list order and the bound; AUTOINCREMENT so a value is never reused.
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  event TEXT NOT NULL,
+  service TEXT NOT NULL,
+  environment TEXT,
+  run_id TEXT,
+  deployment_id TEXT,
+  approval_id TEXT,
+  channel TEXT NOT NULL,
+  channel_type TEXT NOT NULL CHECK (channel_type IN ('webhook', 'slack', 'email')),
+  status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+  attempts INTEGER NOT NULL CHECK (attempts >= 0),
+  last_error TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  last_attempt_at INTEGER,
+  next_attempt_at INTEGER,
+  event_json TEXT CHECK (event_json IS NULL OR status = 'pending'),
+  config_commit TEXT CHECK (config_commit IS NULL OR status = 'pending')
+) STRICT;
+CREATE INDEX notification_deliveries_by_service ON notification_deliveries (service, seq);
+CREATE INDEX notification_deliveries_by_status ON notification_deliveries (status, seq);
+CREATE TRIGGER services_delete_notification_deliveries AFTER DELETE ON services
+BEGIN
+  DELETE FROM notification_deliveries WHERE service = OLD.name;
+END;
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'services, runs, stages, run events, api tokens', sql: INITIAL_SCHEMA },
   { version: 2, name: 'releases, release stages', sql: RELEASES },
@@ -289,6 +328,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: 'approvals, approval votes', sql: APPROVALS },
   { version: 5, name: 'secrets', sql: SECRETS },
   { version: 6, name: 'audit log', sql: AUDIT_LOG },
+  { version: 7, name: 'notification deliveries', sql: NOTIFICATION_DELIVERIES },
 ];
 
 /** The newest schema version this code knows. */

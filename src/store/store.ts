@@ -3,6 +3,7 @@ import { AuditRepository } from './audit-repository.js';
 import { openDatabase, type Database } from './database.js';
 import { DeploymentRepository } from './deployment-repository.js';
 import { EventRepository } from './event-repository.js';
+import { NotificationRepository } from './notification-repository.js';
 import { ReleaseRepository } from './release-repository.js';
 import { RunRepository } from './run-repository.js';
 import { SecretRepository } from './secret-repository.js';
@@ -28,6 +29,8 @@ export interface Store {
   audit: AuditRepository;
   /** Sealed secrets only: values are encrypted and decrypted by src/secrets/secret-store.ts. */
   secrets: SecretRepository;
+  /** Notification deliveries, bounded; the notifiers' DeliveryLog. */
+  notifications: NotificationRepository;
   close(): void;
 }
 
@@ -44,6 +47,7 @@ export function openStore(path: string, now: () => number = Date.now): Store {
     approvals: new ApprovalRepository(db, now),
     audit: new AuditRepository(db, now),
     secrets: new SecretRepository(db, now),
+    notifications: new NotificationRepository(db),
     close: () => db.close(),
   };
 }
