@@ -285,6 +285,39 @@ describe('the router admin API', () => {
     expect(metrics.text).toContain('phoenix_router_targets{target_group="blue",state="healthy"} 1');
   });
 
+  it('removes a listener with 204, a listener it does not have too, and closes its port', async () => {
+    const url = await harness.listener('web');
+
+    const removed = await call('DELETE', '/listeners/web');
+    const again = await call('DELETE', '/listeners/web');
+    const unknown = await call('DELETE', '/listeners/never-was');
+    const state = await call('GET', '/state');
+
+    expect([removed, again, unknown].map((answer) => [answer.status, answer.text])).toEqual([
+      [204, ''],
+      [204, ''],
+      [204, ''],
+    ]);
+    expect(state.body).toMatchObject({ listeners: [] });
+    await expect(send(url)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
+  it('refuses to remove a listener with a bad name (400) or without the token (401)', async () => {
+    const url = await harness.listener('web');
+
+    const badName = await call('DELETE', '/listeners/-web');
+    const noToken = await call('DELETE', '/listeners/web', undefined, null);
+
+    expect(badName.status).toBe(400);
+    expect(badName.body).toMatchObject({
+      errors: [expect.objectContaining({ location: 'path', field: 'name' })],
+    });
+    expect(noToken.status).toBe(401);
+    expect(noToken.challenge).toBe('Bearer realm="Phoenix router"');
+    expect((await call('GET', '/state')).body).toMatchObject({ listeners: [{ name: 'web' }] });
+    expect((await send(url)).status).toBe(503);
+  });
+
   it('removes a group that has no weight, dropping it from splits', async () => {
     await harness.listener('web');
     await blueGroup();

@@ -57,8 +57,9 @@ const windowQuery = z.object({ since: z.coerce.number().int().min(0).optional() 
 
 /**
  * The router's admin API, for the control plane (http-traffic-router.ts is its client):
- * idempotent PUTs of listeners, target groups and weights, drains, and reads of state,
- * health and counters. Meant for loopback; every call but GET /health needs the token.
+ * idempotent PUTs of listeners, target groups and weights, drains, idempotent DELETEs, and
+ * reads of state, health and counters. Meant for loopback; every call but GET /health needs
+ * the token.
  */
 export function createAdminApi(options: AdminApiOptions): FastifyInstance {
   const bodyLimit = options.bodyLimit ?? DEFAULT_ADMIN_BODY_LIMIT_BYTES;
@@ -95,6 +96,14 @@ export function createAdminApi(options: AdminApiOptions): FastifyInstance {
     const body = parseRoute(listenerBody, request.body);
     checkName(body.name, name);
     return plane.putListener({ ...body, name });
+  });
+
+  // 204 for a listener the router does not have too: it is gone either way. Answers once
+  // the listener is closed (its requests in flight finished or cut off after the grace).
+  app.delete('/listeners/:name', async (request, reply) => {
+    const { name } = parseRoute(nameParams, request.params, '', 'path');
+    await plane.removeListener(name);
+    return reply.code(204).send();
   });
 
   app.put('/target-groups/:name', async (request) => {

@@ -4,7 +4,7 @@ import type { Logger } from '../shared/logger.js';
 import { Semaphore } from '../shared/semaphore.js';
 import { HealthChecker, type HealthProbe } from './health-checker.js';
 import { ListenerRoute } from './listener-route.js';
-import { ProxyListener } from './proxy.js';
+import { DEFAULT_CLOSE_GRACE_MS, ProxyListener } from './proxy.js';
 import type { ServerErrorRetry } from './retry-policy.js';
 import type { WindowBucket } from './rolling-window.js';
 import { RouterEvents, type RouterEventListener } from './router-events.js';
@@ -15,6 +15,7 @@ import {
   findTargetGroup,
   withDraining,
   withListener,
+  withoutListener,
   withoutTargetGroup,
   withTargetGroup,
   withWeights,
@@ -56,6 +57,8 @@ export class DataPlane {
   private state: RouterState = emptyRouterState();
   private readonly groups = new Map<string, TargetGroup>();
   private readonly listeners = new Map<string, ProxyListener>();
+  /** Listeners the table no longer has, closing while their requests in flight finish. */
+  private readonly retiring = new Set<ProxyListener>();
   private readonly checker: HealthChecker;
   private readonly changes = new Semaphore(1);
 
@@ -106,7 +109,7 @@ export class DataPlane {
       }
       // The same port on another host cannot be bound next to the old one: free it first
       // (closing releases the port at once; in-flight requests still finish).
-      if (current !== undefined && current.port === spec.port) void current.close();
+      if (current !== undefined && current.port === spec.port) void this.retire(current);
       const proxy = this.newListener(listener);
       await proxy.listen();
       try {
@@ -117,9 +120,33 @@ export class DataPlane {
       }
       proxy.route = this.routeFor(listener);
       this.listeners.set(spec.name, proxy);
-      if (current !== undefined && current.port !== spec.port) void current.close();
+      if (current !== undefined && current.port !== spec.port) void this.retire(current);
       return listener;
     });
+  }
+
+  /**
+   * Removes the listener from the table (persisted first, like every change) and closes it:
+   * the port is free at once, and requests in flight get DEFAULT_CLOSE_GRACE_MS to finish.
+   * That wait happens outside the change, so other changes do not queue behind it; the call
+   * resolves when the listener is closed. A listener the table does not have is already
+   * removed: nothing is written.
+   */
+  async removeListener(name: string): Promise<void> {
+    const removal = await this.change(async () => {
+      const next = withoutListener(this.state, name);
+      if (next === this.state) return undefined;
+      this.commit(next);
+      const proxy = this.listeners.get(name);
+      this.listeners.delete(name);
+      if (proxy === undefined) return undefined;
+      // Wrapped: a promise returned bare would be awaited inside the change.
+      const removed = { closed: this.retire(proxy) };
+      this.events.emit({ type: 'listener-removed', listener: name, port: proxy.port });
+      this.options.logger.info({ listener: name, port: proxy.port }, 'listener removed');
+      return removed;
+    });
+    await removal?.closed;
   }
 
   putTargetGroup(spec: TargetGroupSpec): Promise<TargetGroupState> {
@@ -214,10 +241,14 @@ export class DataPlane {
     return this.events.subscribe(listener);
   }
 
-  /** Stops health checks and closes every listener, in-flight requests getting `graceMs`. */
+  /**
+   * Stops health checks and closes every listener, in-flight requests getting `graceMs`;
+   * listeners being removed get no more than that either.
+   */
   async close(graceMs?: number): Promise<void> {
     this.checker.close();
-    await Promise.all([...this.listeners.values()].map((listener) => listener.close(graceMs)));
+    const open = [...this.listeners.values(), ...this.retiring];
+    await Promise.all(open.map((listener) => listener.close(graceMs)));
     this.listeners.clear();
     for (const group of this.groups.values()) group.close();
     this.groups.clear();
@@ -230,6 +261,12 @@ export class DataPlane {
     } finally {
       release();
     }
+  }
+
+  /** Closes a listener the table no longer has (its port at once); `close` can cut it short. */
+  private retire(proxy: ProxyListener): Promise<void> {
+    this.retiring.add(proxy);
+    return proxy.close(DEFAULT_CLOSE_GRACE_MS).finally(() => this.retiring.delete(proxy));
   }
 
   /** Saves `next` (synchronously, see StateFile) and makes it the current table. */

@@ -1,9 +1,10 @@
+import { createServer } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConflictError, ExternalServiceError, NotFoundError } from '../shared/errors.js';
 import { HttpTrafficRouter } from './http-traffic-router.js';
 import { RouteValidationError } from './route-errors.js';
 import { QUIET_CHECK, RouterHarness, send } from './testing/router-harness.js';
-import { freePort } from './testing/upstream.js';
+import { freePort, portOf } from './testing/upstream.js';
 
 describe('HttpTrafficRouter against a real router', () => {
   let harness: RouterHarness;
@@ -66,6 +67,36 @@ describe('HttpTrafficRouter against a real router', () => {
       issues: [{ field: 'split', message: 'weights add up to 50; they must add up to 100' }],
     });
     expect(weighted).toBeInstanceOf(ConflictError);
+  });
+
+  it('removes a listener, again without complaint, and its port closes', async () => {
+    const router = harness.client;
+    const url = await harness.listener('web');
+
+    await router.removeListener('web');
+    await router.removeListener('web');
+
+    await expect(send(url)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await expect(router.verifyWeights('web')).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('does not take a 404 to a listener removal for success: the router lacks the route', async () => {
+    const old = createServer((_request, response) => {
+      response.writeHead(404, { 'content-type': 'application/problem+json' });
+      response.end(JSON.stringify({ detail: 'no route DELETE /listeners/web' }));
+    });
+    await new Promise<void>((resolve) => old.listen(0, '127.0.0.1', resolve));
+    const client = new HttpTrafficRouter({
+      url: `http://127.0.0.1:${portOf(old)}`,
+      token: 'whatever-0123456789',
+    });
+
+    const removal = await client.removeListener('web').catch((error: unknown) => error);
+    old.closeAllConnections();
+    await new Promise<void>((resolve) => old.close(() => resolve()));
+
+    expect(removal).toBeInstanceOf(NotFoundError);
+    expect(removal).toMatchObject({ message: 'no route DELETE /listeners/web' });
   });
 
   it('reports a wrong token and an unreachable router as external service errors', async () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConflictError, ExternalServiceError, NotFoundError } from '../shared/errors.js';
+import { DEFAULT_CLOSE_GRACE_MS } from './proxy.js';
 import type { ServerErrorRetry } from './retry-policy.js';
 import type { WindowBucket } from './rolling-window.js';
 import { RouterUnreachableError, RouteValidationError } from './route-errors.js';
@@ -68,7 +69,8 @@ const problemResponse = z.object({
 
 /**
  * The control plane's TrafficRouter over the built-in router's admin API. Every call is a
- * desired-state call and may be repeated; removing a group that is already gone succeeds.
+ * desired-state call and may be repeated; removing a listener or a group that is already
+ * gone succeeds.
  * Errors come back typed: NotFoundError, ConflictError, RouteValidationError (naming the
  * fields), and ExternalServiceError when the router cannot be reached or fails.
  */
@@ -111,6 +113,16 @@ export class HttpTrafficRouter implements TrafficRouter {
   async putListener(listener: ListenerSpec): Promise<void> {
     const { name, ...body } = listener;
     await this.call('PUT', `/listeners/${segment(name)}`, body);
+  }
+
+  /**
+   * The router answers 204 for a listener it does not have, so unlike removeTargetGroup no
+   * 404 is swallowed here: a 404 means a router too old to remove listeners, which would
+   * otherwise keep the port open without a word. The call may last as long as the requests
+   * in flight on the listener (DEFAULT_CLOSE_GRACE_MS at most).
+   */
+  async removeListener(name: string): Promise<void> {
+    await this.call('DELETE', `/listeners/${segment(name)}`, undefined, DEFAULT_CLOSE_GRACE_MS);
   }
 
   async putTargetGroup(group: TargetGroupSpec): Promise<void> {

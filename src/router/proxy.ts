@@ -50,6 +50,12 @@ export class ProxyListener {
   private readonly listening: NetServer;
   private readonly server: Server;
   private readonly fast = new Set<FastConnection>();
+  /**
+   * Connections handed over to `server`, each with its requests in flight. Node's own
+   * closeIdleConnections and closeAllConnections only know the connections of a server that
+   * listens itself, which `server` never does: closing goes through this map instead.
+   */
+  private readonly handed = new Map<Socket, number>();
   private readonly upgraded = new Set<Duplex>();
   private active = 0;
   private closing: (() => void) | undefined;
@@ -67,9 +73,13 @@ export class ProxyListener {
     this.server.keepAliveTimeout = CLIENT_KEEP_ALIVE_TIMEOUT_MS;
     this.server.on('request', (req, res) => {
       this.active++;
+      const socket = req.socket;
+      const inFlight = this.handed.get(socket);
+      if (inFlight !== undefined) this.handed.set(socket, inFlight + 1);
       const response = new NodeClientResponse(res);
       const request = new ProxiedRequest(requestInfoOf(req), response, this.proxyContext);
       res.once('close', () => {
+        this.handedRequestDone(socket);
         this.requestDone();
         if (!res.writableFinished) request.clientClosed();
       });
@@ -127,7 +137,7 @@ export class ProxyListener {
     const closed = new Promise<void>((resolve) => this.listening.close(() => resolve()));
     for (const socket of this.upgraded) socket.destroy();
     this.closing = () => this.closeAllConnections();
-    this.server.closeIdleConnections();
+    for (const [socket, inFlight] of this.handed) if (inFlight === 0) socket.destroy();
     for (const connection of this.fast) connection.closeWhenIdle();
     if (this.active === 0 || graceMs <= 0) {
       this.closeAllConnections();
@@ -139,8 +149,16 @@ export class ProxyListener {
   }
 
   private closeAllConnections(): void {
-    this.server.closeAllConnections();
+    for (const socket of this.handed.keys()) socket.destroy();
     for (const connection of this.fast) connection.socket.destroy();
+  }
+
+  /** Once closing, a handed-over connection closes when its last answer is out (flushed by now). */
+  private handedRequestDone(socket: Socket): void {
+    const inFlight = this.handed.get(socket);
+    if (inFlight === undefined) return;
+    this.handed.set(socket, inFlight - 1);
+    if (this.closing !== undefined && inFlight === 1) socket.destroy();
   }
 
   private accept(socket: Socket): void {
@@ -151,6 +169,8 @@ export class ProxyListener {
         requestDone: () => this.requestDone(),
         handOver: (handed, unread) => {
           this.fast.delete(connection);
+          this.handed.set(handed, 0);
+          handed.once('close', () => this.handed.delete(handed));
           if (unread !== undefined) handed.unshift(unread);
           this.server.emit('connection', handed);
         },

@@ -4,7 +4,9 @@ import type { HealthState } from './traffic-router.js';
 /** What the router reports as it runs; tests wait on these instead of sleeping. */
 export type RouterEvent =
   | { type: 'health-check'; group: string; target: string; result: CheckResult }
-  | { type: 'target-state'; group: string; target: string; state: HealthState; reason?: string };
+  | { type: 'target-state'; group: string; target: string; state: HealthState; reason?: string }
+  /** The listener's port is closed; its requests in flight may still be finishing. */
+  | { type: 'listener-removed'; listener: string; port: number };
 
 export type RouterEventListener = (event: RouterEvent) => void;
 

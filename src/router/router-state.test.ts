@@ -6,6 +6,7 @@ import {
   parseRouterState,
   withDraining,
   withListener,
+  withoutListener,
   withoutTargetGroup,
   withTargetGroup,
   withWeights,
@@ -120,6 +121,23 @@ describe('state changes', () => {
     expect(removed.targetGroups.map((group) => group.name)).toEqual(['blue']);
   });
 
+  it('removes a listener with its split, which frees its groups for removal', () => {
+    const api = withListener(routed(), { name: 'api', port: 8081 });
+
+    const removed = withoutListener(api, 'web');
+
+    expect(removed.listeners.map((listener) => listener.name)).toEqual(['api']);
+    expect(withoutTargetGroup(removed, 'blue').targetGroups.map((g) => g.name)).toEqual(['green']);
+  });
+
+  it('gives back the same state when removing a listener it does not have', () => {
+    const state = routed();
+
+    const removed = withoutListener(state, 'nope');
+
+    expect(removed).toBe(state);
+  });
+
   it('sets the 5xx retry with a split and clears it with the next split', () => {
     const retry = { from: 'green', to: 'blue' };
     const split = [
@@ -140,6 +158,7 @@ describe('state changes', () => {
 
     withDraining(state, 'blue', 'all');
     withWeights(state, 'web', [{ group: 'blue', weight: 100 }]);
+    withoutListener(state, 'web');
     withoutTargetGroup(withWeights(state, 'web', [{ group: 'blue', weight: 100 }]), 'green');
 
     expect(JSON.stringify(state)).toBe(before);

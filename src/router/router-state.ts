@@ -82,6 +82,15 @@ export function withListener(state: RouterState, spec: ListenerSpec): RouterStat
   return { ...state, listeners: replaceByName(state.listeners, listener) };
 }
 
+/**
+ * Removes the listener and its split, which frees its groups for removal. Without such a
+ * listener the very same state comes back, so a caller can tell that nothing changed.
+ */
+export function withoutListener(state: RouterState, name: string): RouterState {
+  if (!state.listeners.some((listener) => listener.name === name)) return state;
+  return { ...state, listeners: state.listeners.filter((listener) => listener.name !== name) };
+}
+
 /** Adds or replaces the group; drain marks stay on the targets that remain in it. */
 export function withTargetGroup(state: RouterState, spec: TargetGroupSpec): RouterState {
   const existing = state.targetGroups.find((group) => group.name === spec.name);

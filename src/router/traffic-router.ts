@@ -12,6 +12,15 @@ import type { WindowBucket } from './rolling-window.js';
  */
 export interface TrafficRouter {
   putListener(listener: ListenerSpec): Promise<void>;
+  /**
+   * Takes the listener away: it stops accepting connections at once and its port is free
+   * for another listener; requests already in flight on it finish, cut off after
+   * DEFAULT_CLOSE_GRACE_MS (proxy.ts) if they are still running then; resolves when it is
+   * closed. The removal is persisted, so a restarted router does not open the port again.
+   * Its split goes with it, so groups that only it routed to can be removed next. Removing
+   * a listener the router does not have succeeds, as removing a missing group does.
+   */
+  removeListener(name: string): Promise<void>;
   putTargetGroup(group: TargetGroupSpec): Promise<void>;
   /**
    * `serverErrorRetry` (while a canary is judged): a GET or HEAD that got a 5xx from the

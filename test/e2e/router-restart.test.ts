@@ -1,8 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { adminTokenPath } from '../../src/router/admin-token.js';
+import { HttpTrafficRouter } from '../../src/router/http-traffic-router.js';
 import { startRouter } from '../../src/router/router.js';
 import { ListenerBindError } from '../../src/router/route-errors.js';
 import { StateFile } from '../../src/router/state-file.js';
@@ -16,6 +18,8 @@ import {
 import { freePort, startUpstream, type Upstream } from '../../src/router/testing/upstream.js';
 import { FakeClock } from '../../src/shared/clock.js';
 import { silentLogger } from '../../src/shared/logger.js';
+import { RouterProcess } from '../support/router-process.js';
+import { CLI } from '../support/server-process.js';
 
 describe('a router restarted on the same state directory', () => {
   let stateDirectory: string;
@@ -133,5 +137,55 @@ describe('a router restarted on the same state directory', () => {
 
     expect(await second.client.health('blue')).toMatchObject([{ id: 'blue', state: 'initial' }]);
     expect(reply).toMatchObject({ status: 200, body: 'blue' });
+  });
+});
+
+describe('a phoenix router process restarted on the same PHOENIX_HOME', () => {
+  let home: string;
+  let routers: RouterProcess[];
+
+  beforeAll(() => {
+    if (!existsSync(CLI))
+      throw new Error(`${CLI} is missing: run npm run build first (npm test does)`);
+  });
+
+  beforeEach(() => {
+    home = mkdtempSync(join(tmpdir(), 'phoenix-router-process-'));
+    routers = [];
+  });
+
+  afterEach(async () => {
+    for (const router of routers) await router.stop('SIGTERM');
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  async function start(adminPort: number): Promise<HttpTrafficRouter> {
+    const router = new RouterProcess({ PHOENIX_HOME: home }, adminPort);
+    routers.push(router);
+    const url = await router.url;
+    const token = readFileSync(adminTokenPath(home), 'utf8').trim();
+    return new HttpTrafficRouter({ url, token });
+  }
+
+  it('does not open a listener again once it was removed', async () => {
+    const adminPort = await freePort();
+    const [webPort, apiPort] = [await freePort(), await freePort()];
+    const first = await start(adminPort);
+    await first.putListener({ name: 'web', port: webPort, host: '127.0.0.1' });
+    await first.putListener({ name: 'api', port: apiPort, host: '127.0.0.1' });
+
+    await first.removeListener('web');
+    const removed = await send(`http://127.0.0.1:${webPort}`).catch((error: unknown) => error);
+    const stopped = await routers[0]?.stop('SIGTERM');
+    const second = await start(adminPort);
+
+    expect(removed).toMatchObject({ code: 'ECONNREFUSED' });
+    expect(stopped).toEqual({ code: 0, signal: null });
+    await expect(send(`http://127.0.0.1:${webPort}`)).rejects.toMatchObject({
+      code: 'ECONNREFUSED',
+    });
+    expect((await send(`http://127.0.0.1:${apiPort}`)).status).toBe(503);
+    await expect(second.verifyWeights('web')).rejects.toThrow('there is no listener web');
+    expect(await second.verifyWeights('api')).toEqual([]);
   });
 });

@@ -22,6 +22,7 @@ export class RouterMisuseError extends Error {}
 
 export type RouterCall =
   | { op: 'putListener'; listener: string }
+  | { op: 'removeListener'; listener: string }
   | { op: 'putTargetGroup'; group: string; targets: string[] }
   | {
       op: 'applyWeights';
@@ -82,6 +83,13 @@ export class RecordingRouter implements TrafficRouter {
     const split = this.listeners.get(listener.name)?.split ?? [];
     this.listeners.set(listener.name, { spec: { ...listener }, split });
     this.calls.push({ op: 'putListener', listener: listener.name });
+  }
+
+  /** Idempotent like the built-in router: removing a missing listener succeeds (unrecorded). */
+  async removeListener(listener: string): Promise<void> {
+    this.open();
+    if (!this.listeners.delete(listener)) return;
+    this.calls.push({ op: 'removeListener', listener });
   }
 
   async putTargetGroup(group: TargetGroupSpec): Promise<void> {
