@@ -33,6 +33,8 @@ export interface NewServiceRequest {
 export interface DeletedService {
   deleted: string;
   cancelledRuns: number;
+  /** What served on this machine and was taken down with it. */
+  takenDown: { environments: string[]; listeners: number; targetGroups: number; instances: number };
 }
 
 export interface HostedRepository {

@@ -76,7 +76,9 @@ export function registerServiceCommands(program: Command): void {
   withConnectionOptions(
     service
       .command('remove')
-      .description('remove a service and cancel its unfinished runs (a hosted repository is kept)')
+      .description(
+        'remove a service: cancel its unfinished runs, take down what it serves (a hosted repository is kept)',
+      )
       .argument('<name>', 'service name'),
   ).action((name: string, options: ConnectionOptions) =>
     runApiCommand(options, async (client) => {
@@ -85,6 +87,12 @@ export function registerServiceCommands(program: Command): void {
       const cancelled =
         answer.cancelledRuns > 0 ? ` and cancelled ${answer.cancelledRuns} unfinished runs` : '';
       process.stdout.write(`removed service ${answer.deleted}${cancelled}\n`);
+      const { environments, listeners, instances } = answer.takenDown;
+      if (environments.length > 0) {
+        process.stdout.write(
+          `took down ${environments.join(', ')}: ${listeners} listeners closed, ${instances} instances stopped\n`,
+        );
+      }
     }),
   );
 }

@@ -22,6 +22,7 @@ import { systemAccounts, type LocalAccounts } from './local-accounts.js';
 import { heldFrom, Holds } from './holds.js';
 import { Promotions } from './promotions.js';
 import { StepExecutor } from './step-executor.js';
+import { targetGroupName } from './target-group.js';
 import type { DeploymentChange, DeploymentStore, ReleaseSource } from './ports.js';
 import {
   decideRecovery,
@@ -62,6 +63,14 @@ export interface RecoveryReport {
 interface InFlight {
   abort: AbortController;
   done: Promise<void>;
+}
+
+/** What `teardown` took down. */
+export interface TeardownResult {
+  environments: string[];
+  listeners: number;
+  targetGroups: number;
+  instances: number;
 }
 
 /**
@@ -209,6 +218,63 @@ export class DeploymentController {
       this.runner.rollBack(id, reason, signal, { outcome: 'aborted', data: { actor } }),
     );
     return this.o.deployments.get(id);
+  }
+
+  /**
+   * Takes a service off this machine (its service is being deleted): every deployment in
+   * flight aborted, every environment's listeners removed from the router (their ports
+   * close), every target group removed, every instance stopped. Deployment records stay, as
+   * history. Idempotent: what is gone already is skipped. The router must be reachable; the
+   * caller checks that before changing anything.
+   */
+  async teardown(service: string, actor: string): Promise<TeardownResult> {
+    for (const deployment of this.o.deployments.unfinished()) {
+      if (deployment.service !== service) continue;
+      try {
+        await this.abort(deployment.id, actor);
+      } catch (error) {
+        // Rolling back or draining already: it ends by itself.
+        if (!(error instanceof ConflictError)) throw error;
+      }
+      await this.whenFinished(deployment.id);
+    }
+    const latest = this.o.deployments.latest(service);
+    const instances = this.o.runtime
+      .list({ service })
+      .filter((instance) => instance.status !== 'stopped');
+    const groups = new Set(latest.map((deployment) => deployment.target.group));
+    for (const instance of instances) {
+      const release = await this.o.releases.get(instance.releaseId);
+      groups.add(targetGroupName(service, instance.environment, release.number));
+    }
+    const environments = [
+      ...new Set([...latest, ...instances].map((each) => each.environment)),
+    ].sort();
+    let listeners = 0;
+    for (const environment of environments) {
+      let recorded: EnvironmentListeners;
+      try {
+        recorded = this.o.listenersFor(service, environment);
+      } catch (error) {
+        if (error instanceof NotFoundError) continue;
+        throw error;
+      }
+      for (const listener of [recorded.production, recorded.test]) {
+        if (listener === undefined) continue;
+        await this.o.router.removeListener(listener.name);
+        listeners++;
+      }
+    }
+    for (const group of groups) await this.o.router.removeTargetGroup(group);
+    await this.o.runtime.stop(
+      instances.map((instance) => instance.id),
+      this.o.stopGraceMs === undefined ? {} : { graceMs: this.o.stopGraceMs },
+    );
+    this.o.logger.info(
+      { service, actor, environments, listeners, groups: groups.size, instances: instances.length },
+      'service taken down',
+    );
+    return { environments, listeners, targetGroups: groups.size, instances: instances.length };
   }
 
   /** Resolves with the deployment once finished, or as it stands when the controller stops. */

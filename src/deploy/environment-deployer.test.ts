@@ -285,6 +285,82 @@ describe('EnvironmentDeployer: hook-commands', () => {
   });
 });
 
+describe('EnvironmentDeployer.teardown', () => {
+  it('takes a service down: listeners closed, groups removed, instances stopped, ports freed', async () => {
+    const v1 = harness.release('v1');
+    const served = await deployer().deploy({
+      config,
+      environment: 'dev',
+      releaseId: v1.id,
+      trigger: TRIGGER,
+    });
+    await controller.whenFinished(served.id);
+    // A second release in flight, baking, when the service goes.
+    const v2 = harness.release('v2');
+    const baking = await deployer().deploy({
+      config,
+      environment: 'dev',
+      releaseId: v2.id,
+      trigger: TRIGGER,
+      strategy: { kind: 'blue-green', bakeMs: 3_600_000, testListener: true, manualPromote: false },
+    });
+    await harness.until(baking.id, (d) => d.status === 'baking');
+    const since = harness.router.calls.length;
+
+    const result = await deployer().teardown('shop', 'root');
+
+    // Aborting the baking deployment stopped v2's instance; v1's is the one left to stop.
+    expect(result).toEqual({ environments: ['dev'], listeners: 2, targetGroups: 2, instances: 1 });
+    expect((await controller.whenFinished(baking.id)).status).toBe('aborted');
+    const calls = harness.router.calls
+      .slice(since)
+      .map(
+        (call) =>
+          `${call.op} ${'listener' in call ? call.listener : 'group' in call ? call.group : ''}`,
+      );
+    expect(calls).toEqual(
+      expect.arrayContaining([
+        'removeListener shop-dev',
+        'removeListener shop-dev-test',
+        'removeTargetGroup shop-dev-1',
+        'removeTargetGroup shop-dev-2',
+      ]),
+    );
+    expect(harness.router.route('shop-dev')).toBeUndefined();
+    expect(harness.runtime.list({ service: 'shop' }).map((i) => i.status)).toEqual(
+      expect.not.arrayContaining(['running', 'starting']),
+    );
+    expect(registry.ports('shop', 'dev')).toBeUndefined();
+    // The ports are free for another service now.
+    expect(() => registry.record('cart', 'dev', { production: 18_180 })).not.toThrow();
+  });
+
+  it('refuses, before anything changes, when something is deployed and the router is down', async () => {
+    const v1 = harness.release('v1');
+    await controller.whenFinished(
+      (await deployer().deploy({ config, environment: 'dev', releaseId: v1.id, trigger: TRIGGER }))
+        .id,
+    );
+    routerProblem = new ExternalServiceError('router not reachable: start `phoenix router`');
+    const since = harness.router.calls.length;
+
+    await expect(deployer().readyToTearDown('shop')).rejects.toThrow(/start `phoenix router`/);
+    await expect(deployer().teardown('shop', 'root')).rejects.toThrow(/start `phoenix router`/);
+
+    expect(harness.router.calls.slice(since)).toEqual([]);
+    expect(registry.ports('shop', 'dev')).toEqual({ production: 18_180, test: 18_181 });
+  });
+
+  it('has nothing to do for a service never deployed, router or not', async () => {
+    routerProblem = new ExternalServiceError('router not reachable');
+
+    await deployer().readyToTearDown('shop');
+    const result = await deployer().teardown('shop', 'root');
+
+    expect(result).toEqual({ environments: [], listeners: 0, targetGroups: 0, instances: 0 });
+  });
+});
+
 describe('EnvironmentDeployer.rollback', () => {
   async function serve(version: string): Promise<string> {
     const release = harness.release(version);

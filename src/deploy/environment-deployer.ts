@@ -5,7 +5,7 @@ import {
   NotPermittedError,
   ValidationError,
 } from '../shared/errors.js';
-import type { DeploymentController } from './deployment-controller.js';
+import type { DeploymentController, TeardownResult } from './deployment-controller.js';
 import {
   isFinished,
   type Deployment,
@@ -22,8 +22,8 @@ export interface DeployConfigs {
 }
 
 export interface EnvironmentDeployerOptions {
-  controller: Pick<DeploymentController, 'deploy' | 'status' | 'abort' | 'history'>;
-  listeners: Pick<ListenerRegistry, 'record'>;
+  controller: Pick<DeploymentController, 'deploy' | 'status' | 'abort' | 'history' | 'teardown'>;
+  listeners: Pick<ListenerRegistry, 'record' | 'forget' | 'list'>;
   /** Resolves when the router can be driven; rejects saying why not (and what to do). */
   routerReady: () => Promise<void>;
   /** phoenix.yml as committed, for deployments asked for by hand. */
@@ -171,6 +171,36 @@ export class EnvironmentDeployer {
     return (
       (await this.o.configs.current(release.service)) ??
       (await this.o.configs.load(release.service, release.commit))
+    );
+  }
+
+  /**
+   * Refuses (saying to start `phoenix router`) when the service has something deployed and
+   * the router cannot be driven: deleting it then could not close its listeners. Call it
+   * before changing anything, so that a refused deletion leaves everything as it was.
+   */
+  async readyToTearDown(service: string): Promise<void> {
+    if (this.hasDeployed(service)) await this.o.routerReady();
+  }
+
+  /**
+   * Takes the service off this machine (it is being deleted): deployments in flight aborted,
+   * listeners closed, target groups removed, instances stopped, its ports freed for others.
+   */
+  async teardown(service: string, actor: string): Promise<TeardownResult> {
+    if (!this.hasDeployed(service)) {
+      return { environments: [], listeners: 0, targetGroups: 0, instances: 0 };
+    }
+    await this.o.routerReady();
+    const result = await this.o.controller.teardown(service, actor);
+    this.o.listeners.forget(service);
+    return result;
+  }
+
+  private hasDeployed(service: string): boolean {
+    return (
+      this.o.controller.status(service).length > 0 ||
+      this.o.listeners.list().some((entry) => entry.service === service)
     );
   }
 

@@ -129,6 +129,12 @@ export class ListenerRegistry {
     return listenersOf(service, environment, ports);
   }
 
+  /** Forgets every environment of the service (it was taken down): its ports are free again. */
+  forget(service: string): void {
+    const next = new Map([...this.entries].filter(([, entry]) => entry.service !== service));
+    if (next.size !== this.entries.size) this.save(next);
+  }
+
   /** Every recorded environment, by service then environment. */
   list(): RegisteredListeners[] {
     return sorted(this.entries);

@@ -28,8 +28,8 @@ export interface UndoResult {
  *
  * A first deployment has nothing to go back to: if production already routes to the new
  * release it keeps serving (a listener is never left without a target). A test listener
- * that routes to it keeps naming its group (TrafficRouter cannot remove a listener) but its
- * instances stop.
+ * that routes to it keeps naming its group, answering 503 once its instances stop, until the
+ * next deployment routes it again (listeners go only with their service: teardown).
  */
 export async function undoDeployment(
   context: DeployContext,

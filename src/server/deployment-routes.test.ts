@@ -64,7 +64,7 @@ describe('deployments over HTTP', () => {
     ].join('\n');
   }
 
-  function call(method: 'GET' | 'POST', url: string, token: string, payload?: object) {
+  function call(method: 'GET' | 'POST' | 'DELETE', url: string, token: string, payload?: object) {
     return app.inject({
       method,
       url,
@@ -299,6 +299,27 @@ describe('deployments over HTTP', () => {
 
     expect(missing.statusCode).toBe(404);
     expect(malformed.statusCode).toBe(400);
+  });
+
+  // Last: it deletes the service.
+  it('deleting the service takes down what it serves: listeners closed, instances stopped, ports freed', async () => {
+    const admin = f.pipeline.store.tokens.create({ name: 'ada', role: 'admin' }).token;
+    const before = await fetch(`http://127.0.0.1:${ports['dev']}/health`);
+    expect(before.status).toBe(200);
+
+    const response = await call('DELETE', '/api/services/shop', admin);
+
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.json()).toMatchObject({
+      deleted: 'shop',
+      takenDown: { environments: ['dev', 'staging'], listeners: 3 },
+    });
+    await expect(fetch(`http://127.0.0.1:${ports['dev']}/health`)).rejects.toThrow();
+    await expect(fetch(`http://127.0.0.1:${ports['staging']}/health`)).rejects.toThrow();
+    expect(
+      f.deployments.runtime.list({ service: 'shop' }).filter((i) => i.status !== 'stopped'),
+    ).toEqual([]);
+    expect(f.deployments.listeners.list().filter((e) => e.service === 'shop')).toEqual([]);
   });
 });
 

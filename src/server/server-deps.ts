@@ -54,7 +54,10 @@ export interface ServerDeps {
   /** Node process metrics (CPU, memory, event loop) on /metrics; default true. */
   processMetrics?: boolean;
   /** Starts deployments (and rollbacks) asked for over the API; without it they are refused (409). */
-  deployer?: Pick<EnvironmentDeployer, 'deployRelease' | 'rollback'>;
+  deployer?: Pick<
+    EnvironmentDeployer,
+    'deployRelease' | 'rollback' | 'readyToTearDown' | 'teardown'
+  >;
   /** Every recorded change of a deployment, for its event stream; without it that is refused (409). */
   deploymentChanges?: Pick<DeploymentChanges, 'subscribe'>;
   /** Promotes, pauses, resumes and aborts deployments in flight; without it those are refused (409). */

@@ -111,17 +111,29 @@ export function registerServiceRoutes(app: FastifyInstance, context: RouteContex
     const { name } = parseInput(nameParams, request.params, 'path');
     const service = services.get(name);
     const actor = principalOf(request).name;
+    // Refused before anything changes when what it serves cannot be taken down.
+    await deps.deployer?.readyToTearDown(name);
     if (service.repository.kind === 'external') deps.sources.unwatch(name);
     const unfinished = runs.list({
       service: name,
       status: UNFINISHED_RUN_STATUSES,
       limit: MAX_CANCELLED_ON_DELETE,
     });
+    // Cancelling a run aborts the deployment it started.
     for (const run of unfinished) await deps.orchestrator.cancel(run.id, actor);
+    const takenDown = (await deps.deployer?.teardown(name, actor)) ?? {
+      environments: [],
+      listeners: 0,
+      targetGroups: 0,
+      instances: 0,
+    };
     services.delete(name);
-    request.log.info({ service: name, actor, cancelledRuns: unfinished.length }, 'service deleted');
+    request.log.info(
+      { service: name, actor, cancelledRuns: unfinished.length, ...takenDown },
+      'service deleted',
+    );
     // A hosted repository stays on disk: deleting a service must not destroy code.
-    return { deleted: name, cancelledRuns: unfinished.length };
+    return { deleted: name, cancelledRuns: unfinished.length, takenDown };
   });
 
   app.post('/api/repos', { config: { access: 'admin' } }, async (request, reply) => {

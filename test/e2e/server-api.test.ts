@@ -442,7 +442,11 @@ describe('HTTP API', () => {
         service: { repository: { kind: 'hosted', pushUrl: `${PUBLIC_URL}/git/billing.git` } },
       });
       expect(again.statusCode).toBe(409);
-      expect(deleted.json()).toEqual({ deleted: 'billing', cancelledRuns: 0 });
+      expect(deleted.json()).toEqual({
+        deleted: 'billing',
+        cancelledRuns: 0,
+        takenDown: { environments: [], listeners: 0, targetGroups: 0, instances: 0 },
+      });
       expect(unwatched).toEqual([]);
       expect(adopted.statusCode).toBe(201);
     });
