@@ -5,9 +5,10 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeClock, systemClock, type Clock } from '../shared/clock.js';
+import { FakeClock, systemClock, type Clock, type TimerHandle } from '../shared/clock.js';
 import { silentLogger } from '../shared/logger.js';
 import { DataPlane } from './data-plane.js';
+import { CLIENT_HEADERS_TIMEOUT_MS } from './proxy.js';
 import type { RouterState } from './router-state.js';
 import { StateFile } from './state-file.js';
 import { QUIET_CHECK, send } from './testing/router-harness.js';
@@ -245,5 +246,93 @@ describe('DataPlane.removeListener', () => {
 
     expect(plane.snapshot().listeners).toEqual([]);
     expect(stateFile.saves).toBe(saves);
+  });
+});
+
+/** A FakeClock that says when a request-head deadline is set. */
+class HeadWatchClock extends FakeClock {
+  private armed: (() => void)[] = [];
+
+  override setTimeout(fn: () => void, ms: number): TimerHandle {
+    const handle = super.setTimeout(fn, ms);
+    if (ms === CLIENT_HEADERS_TIMEOUT_MS) for (const resolve of this.armed.splice(0)) resolve();
+    return handle;
+  }
+
+  /** Resolves at the next head deadline set. */
+  nextDeadline(): Promise<void> {
+    return new Promise((resolve) => this.armed.push(resolve));
+  }
+}
+
+describe('request heads that never finish (slowloris)', () => {
+  let directory: string;
+  let plane: DataPlane;
+  let upstream: Upstream;
+  let clock: HeadWatchClock;
+  let port: number;
+
+  beforeEach(async () => {
+    directory = mkdtempSync(join(tmpdir(), 'phoenix-data-plane-'));
+    clock = new HeadWatchClock();
+    plane = new DataPlane({ stateFile: StateFile.in(directory), clock, logger: silentLogger() });
+    upstream = await startUpstream('blue');
+    port = await freePort();
+    await plane.putListener({ name: 'web', port, host: '127.0.0.1' });
+    await plane.putTargetGroup({
+      name: 'blue',
+      targets: [{ id: 'blue', host: '127.0.0.1', port: upstream.port }],
+      healthCheck: QUIET_CHECK,
+    });
+    await plane.applyWeights('web', [{ group: 'blue', weight: 100 }]);
+  });
+
+  afterEach(async () => {
+    await plane.close(0);
+    await upstream.kill();
+    rmSync(directory, { recursive: true, force: true });
+  });
+
+  it('closes a connection whose head is still incomplete after the headers timeout', async () => {
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    const armed = clock.nextDeadline();
+    // Split across writes: the fast path hands it to node:http, which has no timer of its own here.
+    socket.write('GET / HTTP/1.1\r\nHost: web\r\n');
+    await armed;
+    const closed = once(socket, 'close');
+
+    clock.advance(CLIENT_HEADERS_TIMEOUT_MS);
+    await closed;
+
+    expect(socket.destroyed).toBe(true);
+  });
+
+  it('serves a head that completes before the deadline, and gives the next head a deadline of its own', async () => {
+    const socket = connect(port, '127.0.0.1');
+    // The router resets the connection when it cuts it off.
+    socket.on('error', () => undefined);
+    let received = '';
+    const answered = new Promise<void>((resolve) =>
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.toString('latin1');
+        // Chunked or not, the answer ends with its body or its last chunk.
+        if (/blue(\r\n0\r\n\r\n)?$/.test(received)) resolve();
+      }),
+    );
+    const armed = clock.nextDeadline();
+    socket.write('GET / HTTP/1.1\r\nHost: web\r\n');
+    await armed;
+    clock.advance(CLIENT_HEADERS_TIMEOUT_MS - 1);
+    const next = clock.nextDeadline();
+
+    socket.write('X-Slow: but in time\r\n\r\n');
+    await Promise.all([answered, next]);
+
+    expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\r\n\r\n[\s\S]*blue/);
+    expect(socket.destroyed).toBe(false);
+    const closed = once(socket, 'close');
+    clock.advance(CLIENT_HEADERS_TIMEOUT_MS);
+    await closed;
   });
 });

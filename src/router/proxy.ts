@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { Clock } from '../shared/clock.js';
+import type { Clock, TimerHandle } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { NodeClientResponse, requestInfoOf } from './client-response.js';
 import {
@@ -56,6 +56,12 @@ export class ProxyListener {
    * listens itself, which `server` never does: closing goes through this map instead.
    */
   private readonly handed = new Map<Socket, number>();
+  /**
+   * Node enforces `headersTimeout` only on connections of a server that listens itself, which
+   * `server` never does: each handed-over connection waiting for a request head has its own
+   * deadline here, so that a client trickling a head byte by byte (slowloris) is cut off.
+   */
+  private readonly headDeadlines = new Map<Socket, TimerHandle>();
   private readonly upgraded = new Set<Duplex>();
   private active = 0;
   private closing: (() => void) | undefined;
@@ -74,6 +80,7 @@ export class ProxyListener {
     this.server.on('request', (req, res) => {
       this.active++;
       const socket = req.socket;
+      this.headArrived(socket);
       const inFlight = this.handed.get(socket);
       if (inFlight !== undefined) this.handed.set(socket, inFlight + 1);
       const response = new NodeClientResponse(res);
@@ -86,6 +93,7 @@ export class ProxyListener {
       this.start(request, () => res.destroy());
     });
     this.server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
+      this.headArrived(req.socket);
       new ProxiedUpgrade(req, socket, head, {
         ...this.context(),
         trackUpgrade: (client) => {
@@ -153,12 +161,37 @@ export class ProxyListener {
     for (const connection of this.fast) connection.socket.destroy();
   }
 
-  /** Once closing, a handed-over connection closes when its last answer is out (flushed by now). */
+  /**
+   * Once closing, a handed-over connection closes when its last answer is out (flushed by
+   * now); otherwise, with nothing in flight, it waits for its next request head, on a deadline.
+   */
   private handedRequestDone(socket: Socket): void {
     const inFlight = this.handed.get(socket);
     if (inFlight === undefined) return;
     this.handed.set(socket, inFlight - 1);
-    if (this.closing !== undefined && inFlight === 1) socket.destroy();
+    if (inFlight !== 1) return;
+    if (this.closing !== undefined) socket.destroy();
+    else this.awaitHead(socket);
+  }
+
+  /** The connection must bring a whole request head within CLIENT_HEADERS_TIMEOUT_MS. */
+  private awaitHead(socket: Socket): void {
+    if (socket.destroyed || this.headDeadlines.has(socket)) return;
+    const { clock } = this.options;
+    this.headDeadlines.set(
+      socket,
+      clock.setTimeout(() => {
+        this.headDeadlines.delete(socket);
+        socket.destroy();
+      }, CLIENT_HEADERS_TIMEOUT_MS),
+    );
+  }
+
+  private headArrived(socket: Socket): void {
+    const deadline = this.headDeadlines.get(socket);
+    if (deadline === undefined) return;
+    this.headDeadlines.delete(socket);
+    this.options.clock.clearTimeout(deadline);
   }
 
   private accept(socket: Socket): void {
@@ -170,7 +203,11 @@ export class ProxyListener {
         handOver: (handed, unread) => {
           this.fast.delete(connection);
           this.handed.set(handed, 0);
-          handed.once('close', () => this.handed.delete(handed));
+          handed.once('close', () => {
+            this.handed.delete(handed);
+            this.headArrived(handed);
+          });
+          this.awaitHead(handed);
           if (unread !== undefined) handed.unshift(unread);
           this.server.emit('connection', handed);
         },
