@@ -151,23 +151,7 @@ describe('phoenix router and phoenix server: a push becomes a release that serve
   }
 
   function phoenix(base: string, args: readonly string[]): Promise<CliResult> {
-    return new Promise((resolve) => {
-      const child = spawn(process.execPath, [CLI, ...args], {
-        env: {
-          PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-          HOME: dir.path,
-          PHOENIX_HOME: join(dir.path, 'cli-home'),
-          PHOENIX_URL: base,
-          PHOENIX_TOKEN: TOKEN,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    return spawnPhoenix(base, args).exited;
   }
 
   /** A `phoenix` command still running: its output so far, each line as it comes, its exit. */
