@@ -15,6 +15,7 @@ import {
   formatDeploymentEnd,
   formatDeploymentStarted,
   formatEnvironmentStatus,
+  formatUndeployedEnvironment,
   formatTimelineLine,
 } from './deployment-output.js';
 
@@ -150,7 +151,8 @@ export function registerDeployCommands(program: Command): void {
     runApiCommand(options, async (client) => {
       const status = await client.serviceStatus(service, { environment: options.env });
       if (options.json) return printJson(status);
-      if (status.environments.length === 0) {
+      const { undeployed } = status;
+      if (status.environments.length === 0 && undeployed.length === 0) {
         const where = options.env === undefined ? '' : ` to ${options.env}`;
         process.stdout.write(
           `No deployments of ${service}${where} yet: a run deploys to its first environment, or use phoenix deploy ${service} --env ENV\n`,
@@ -158,9 +160,10 @@ export function registerDeployCommands(program: Command): void {
         return undefined;
       }
       const now = Date.now();
-      const blocks = status.environments.map((view) =>
-        formatEnvironmentStatus(view, service, { now }),
-      );
+      const blocks = [
+        ...status.environments.map((view) => formatEnvironmentStatus(view, service, { now })),
+        ...undeployed.map((view) => formatUndeployedEnvironment(view, service, { now })),
+      ];
       process.stdout.write(`${blocks.join('\n\n')}\n`);
       return undefined;
     }),

@@ -6,6 +6,7 @@ import {
   formatDeploymentEnd,
   formatDeploymentStarted,
   formatEnvironmentStatus,
+  formatUndeployedEnvironment,
 } from './deployment-output.js';
 
 const NOW = Date.parse('2030-01-02T12:00:00.000Z');
@@ -111,6 +112,37 @@ describe('formatEnvironmentStatus', () => {
       '  reason  the new release never became healthy',
       '    11:59:30.000  failed — the new release never became healthy',
     ]);
+  });
+});
+
+describe('formatUndeployedEnvironment', () => {
+  it('says where an environment will listen, and the gate it waits at', () => {
+    const text = formatUndeployedEnvironment(
+      {
+        environment: 'prod',
+        listeners: { production: 8080, test: 8081 },
+        waitingApproval: {
+          id: 'apr_1',
+          runId: 'r_2',
+          approvals: 1,
+          required: 2,
+          expiresAt: '2030-01-09T12:00:00.000Z',
+        },
+      },
+      'shop',
+      { now: NOW, colors },
+    );
+
+    expect(text.split('\n')).toEqual([
+      'shop prod  not deployed yet  production :8080, test :8081',
+      '  waits for approval  1 of 2, run r_2, until 2030-01-09T12:00:00.000Z  (phoenix approve shop --env prod)',
+    ]);
+  });
+
+  it('says an environment without listeners cannot be deployed', () => {
+    expect(formatUndeployedEnvironment({ environment: 'qa' }, 'shop', { now: NOW, colors })).toBe(
+      'shop qa  not deployed yet  (no listeners: it cannot be deployed)',
+    );
   });
 });
 

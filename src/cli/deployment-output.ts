@@ -2,7 +2,11 @@ import pc from 'picocolors';
 import { describeMs } from '../config/schema-parts.js';
 import type { DeploymentEvent, DeploymentStatus } from '../deploy/deployment.js';
 import { describeDeploymentEvent } from '../deploy/deployment-timeline.js';
-import type { DeploymentView, EnvironmentStatusView } from '../deploy/deployment-view.js';
+import type {
+  DeploymentView,
+  EnvironmentStatusView,
+  UndeployedEnvironmentView,
+} from '../deploy/deployment-view.js';
 import type { Colors } from './api-command.js';
 import { formatAge, type OutputContext } from './run-output.js';
 
@@ -79,6 +83,27 @@ export function formatDeploymentEnd(deployment: DeploymentView, colors: Colors =
  * One environment for a person: what serves and where, then the latest deployment with its
  * timeline, each event with its time and, when it says, its reason.
  */
+/** An environment phoenix.yml names that has no deployment yet, and the gate it waits at. */
+export function formatUndeployedEnvironment(
+  view: UndeployedEnvironmentView,
+  service: string,
+  context: OutputContext,
+): string {
+  const colors = context.colors ?? pc;
+  const { listeners, waitingApproval: gate } = view;
+  const ports =
+    listeners === undefined
+      ? '  (no listeners: it cannot be deployed)'
+      : `  production :${listeners.production}${listeners.test === undefined ? '' : `, test :${listeners.test}`}`;
+  const lines = [`${colors.bold(`${service} ${view.environment}`)}  not deployed yet${ports}`];
+  if (gate !== undefined) {
+    lines.push(
+      `  ${colors.yellow('waits for approval')}  ${gate.approvals} of ${gate.required}, run ${gate.runId}, until ${gate.expiresAt}  (phoenix approve ${service} --env ${view.environment})`,
+    );
+  }
+  return lines.join('\n');
+}
+
 export function formatEnvironmentStatus(
   view: EnvironmentStatusView,
   service: string,

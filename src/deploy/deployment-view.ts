@@ -47,4 +47,21 @@ export interface EnvironmentStatusView {
 export interface ServiceStatusView {
   service: string;
   environments: EnvironmentStatusView[];
+  /**
+   * Environments phoenix.yml (on the default branch) names that have no deployment yet, in
+   * its order: where they will listen, and the approval gate one waits at, if any.
+   */
+  undeployed: UndeployedEnvironmentView[];
+}
+
+export interface UndeployedEnvironmentView {
+  environment: string;
+  listeners?: ListenerPorts;
+  waitingApproval?: {
+    id: string;
+    runId: string;
+    approvals: number;
+    required: number;
+    expiresAt: string;
+  };
 }

@@ -12,7 +12,7 @@ import {
   type DeploymentStrategy,
   type DeploymentTrigger,
 } from './deployment.js';
-import type { ListenerRegistry } from './listener-registry.js';
+import type { ListenerPorts, ListenerRegistry } from './listener-registry.js';
 
 /** A service's phoenix.yml as committed: at a commit, and as its default branch has it now. */
 export interface DeployConfigs {
@@ -172,6 +172,25 @@ export class EnvironmentDeployer {
       (await this.o.configs.current(release.service)) ??
       (await this.o.configs.load(release.service, release.commit))
     );
+  }
+
+  /**
+   * The environments the service's phoenix.yml names now (default branch), in its order, with
+   * their listener ports; none when there is no such branch or its phoenix.yml is invalid
+   * (the run that brings it says why).
+   */
+  async environmentsOf(service: string): Promise<{ name: string; listeners?: ListenerPorts }[]> {
+    let config: PhoenixConfig | undefined;
+    try {
+      config = await this.o.configs.current(service);
+    } catch (error) {
+      if (error instanceof ValidationError || error instanceof NotFoundError) return [];
+      throw error;
+    }
+    return (config?.environments ?? []).map((environment) => ({
+      name: environment.name,
+      ...(environment.listeners === undefined ? {} : { listeners: environment.listeners }),
+    }));
   }
 
   /**

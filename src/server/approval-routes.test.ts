@@ -93,6 +93,9 @@ describe('approval gates over HTTP', () => {
     const waiting = (await call('GET', '/api/approvals', tokens['vera'] ?? '')).json<{
       approvals: Approval[];
     }>().approvals;
+    const status = (await call('GET', '/api/services/shop/status', tokens['vera'] ?? '')).json<{
+      undeployed: unknown[];
+    }>();
     const byDeveloper = await call('POST', '/api/services/shop/approve', tokens['dave'] ?? '', {
       environment: 'prod',
     });
@@ -115,6 +118,20 @@ describe('approval gates over HTTP', () => {
       'deploy:dev',
       'approve:prod',
       'deploy:prod',
+    ]);
+    // phoenix status shows prod, never deployed, waiting at its gate.
+    expect(status.undeployed).toEqual([
+      {
+        environment: 'prod',
+        listeners: expect.objectContaining({ production: expect.any(Number) }),
+        waitingApproval: {
+          id: waiting[0]?.id,
+          runId: run.id,
+          approvals: 0,
+          required: 2,
+          expiresAt: waiting[0]?.expiresAt,
+        },
+      },
     ]);
     expect(waiting).toEqual([
       expect.objectContaining({

@@ -89,7 +89,16 @@ describe('deployments over HTTP', () => {
       environment: 'dev',
     });
 
-    expect(status.json()).toEqual({ service: 'shop', environments: [] });
+    // Nothing deployed; phoenix.yml's environments, in its order, say where they will listen.
+    expect(status.json()).toEqual({
+      service: 'shop',
+      environments: [],
+      undeployed: [
+        { environment: 'dev', listeners: { production: ports['dev'], test: ports['dev-test'] } },
+        { environment: 'staging', listeners: { production: ports['staging'] } },
+        { environment: 'qa' },
+      ],
+    });
     expect(deploy.statusCode).toBe(404);
     expect(deploy.json().detail).toMatch(/^shop has no releases yet/);
   });

@@ -1,7 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ENVIRONMENT_NAME_PATTERN } from '../config/phoenix-schema.js';
-import type { EnvironmentStatusView } from '../deploy/deployment-view.js';
+import type {
+  EnvironmentStatusView,
+  UndeployedEnvironmentView,
+} from '../deploy/deployment-view.js';
 import { environmentStatus, type EnvironmentStatus } from '../deploy/environment-status.js';
 import type { Release } from '../release/release.js';
 import { ConflictError, NotFoundError } from '../shared/errors.js';
@@ -85,12 +88,34 @@ export function registerDeploymentRoutes(app: FastifyInstance, context: RouteCon
     const { name } = parseInput(nameParams, request.params, 'path');
     const { environment } = parseInput(statusQuery, request.query, 'query');
     store.services.get(name);
-    return {
-      service: name,
-      environments: environmentStatus(store.deployments, name, environment).map((status) =>
-        statusView(context.deps, status),
-      ),
-    };
+    const environments = environmentStatus(store.deployments, name, environment).map((status) =>
+      statusView(context.deps, status),
+    );
+    const deployed = new Set(environments.map((status) => status.environment));
+    const named = (await context.deps.deployer?.environmentsOf(name)) ?? [];
+    const waiting = context.deps.approvals?.waiting(name) ?? [];
+    const undeployed = named
+      .filter((each) => !deployed.has(each.name))
+      .filter((each) => environment === undefined || each.name === environment)
+      .map((each): UndeployedEnvironmentView => {
+        const gate = waiting.find((approval) => approval.environment === each.name);
+        return {
+          environment: each.name,
+          ...(each.listeners === undefined ? {} : { listeners: each.listeners }),
+          ...(gate === undefined
+            ? {}
+            : {
+                waitingApproval: {
+                  id: gate.id,
+                  runId: gate.runId,
+                  approvals: gate.votes.filter((vote) => vote.decision === 'approve').length,
+                  required: gate.required,
+                  expiresAt: gate.expiresAt,
+                },
+              }),
+        };
+      });
+    return { service: name, environments, undeployed };
   });
 
   app.get('/api/deployments/:id', { config: { access: 'viewer' } }, async (request) => {
