@@ -222,9 +222,10 @@ async function follow(
     let lost: ServerUnreachableError | undefined;
     try {
       for await (const event of client.deploymentEvents(started.id, { lastEventId })) {
-        failures = 0;
-        delay = FIRST_RECONNECT_DELAY_MS;
         if (event.id !== undefined) {
+          // Progress, not just the snapshot every connection opens with.
+          failures = 0;
+          delay = FIRST_RECONNECT_DELAY_MS;
           lastEventId = event.id;
           const recorded = event.data as DeploymentEvent;
           if (recorded.id > shown) {
