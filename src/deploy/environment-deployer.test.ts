@@ -36,6 +36,8 @@ let controller: DeploymentController;
 let config: PhoenixConfig;
 /** phoenix.yml at the head of the service's default branch; undefined: no such branch. */
 let current: PhoenixConfig | undefined;
+/** Thrown by that phoenix.yml's loader: it is invalid. */
+let currentProblem: Error | undefined;
 let routerProblem: Error | undefined;
 const loaded: string[] = [];
 
@@ -55,6 +57,7 @@ beforeEach(() => {
   }
   routerProblem = undefined;
   current = undefined;
+  currentProblem = undefined;
   loaded.length = 0;
 });
 
@@ -76,6 +79,7 @@ function deployer(): EnvironmentDeployer {
       },
       current: async (service) => {
         loaded.push(`${service}@main`);
+        if (currentProblem !== undefined) throw currentProblem;
         return current;
       },
     },
@@ -373,6 +377,27 @@ describe('EnvironmentDeployer.rollback', () => {
     expect((await controller.whenFinished(recorded.id)).status).toBe('succeeded');
     return release.id;
   }
+
+  it("still rolls back when the default branch's phoenix.yml is invalid; a deploy by hand is refused", async () => {
+    const v1 = await serve('v1');
+    const v2 = harness.release('v2');
+    await serve('v2');
+    currentProblem = new ValidationError([
+      {
+        location: { file: 'phoenix.yml', line: 3, column: 1 },
+        key: 'environments',
+        message: 'expected a list',
+      },
+    ]);
+
+    await expect(
+      deployer().deployRelease({ environment: 'dev', releaseId: v2.id, trigger: TRIGGER }),
+    ).rejects.toThrow(/phoenix\.yml:3:1: environments: expected a list/);
+    const result = await deployer().rollback({ service: 'shop', environment: 'dev', actor: 'bob' });
+    const finished = await controller.whenFinished(result.deployment.id);
+
+    expect(finished).toMatchObject({ status: 'succeeded', releaseId: v1 });
+  });
 
   it('goes back to the release that served before, all at once and unjudged', async () => {
     const v1 = await serve('v1');

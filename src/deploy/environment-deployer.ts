@@ -163,15 +163,25 @@ export class EnvironmentDeployer {
    * and health-check settings. Without a default branch, the release's commit's phoenix.yml.
    */
   async deployRelease(input: Omit<EnvironmentDeployInput, 'config'>): Promise<Deployment> {
-    return this.deploy({ ...input, config: await this.environmentConfig(input.releaseId) });
+    const config = await this.environmentConfig(input.releaseId, {
+      // A broken phoenix.yml on the default branch must not take the way back away.
+      fallBackWhenInvalid: input.trigger.type === 'rollback',
+    });
+    return this.deploy({ ...input, config });
   }
 
-  private async environmentConfig(releaseId: string): Promise<PhoenixConfig> {
+  private async environmentConfig(
+    releaseId: string,
+    options: { fallBackWhenInvalid: boolean },
+  ): Promise<PhoenixConfig> {
     const release = this.o.releases.get(releaseId);
-    return (
-      (await this.o.configs.current(release.service)) ??
-      (await this.o.configs.load(release.service, release.commit))
-    );
+    let current: PhoenixConfig | undefined;
+    try {
+      current = await this.o.configs.current(release.service);
+    } catch (error) {
+      if (!(options.fallBackWhenInvalid && error instanceof ValidationError)) throw error;
+    }
+    return current ?? (await this.o.configs.load(release.service, release.commit));
   }
 
   /**
@@ -270,7 +280,7 @@ export class EnvironmentDeployer {
     environment: string,
     person: Person,
   ): Promise<void> {
-    const config = await this.environmentConfig(releaseId);
+    const config = await this.environmentConfig(releaseId, { fallBackWhenInvalid: true });
     const found = config.environments.find((e) => e.name === environment);
     if (found !== undefined) assertMayAct(config.service, found, person, 'rolling it back');
   }
