@@ -184,7 +184,7 @@ describe('the deploy stage', () => {
     expect(statuses(cancelled).at(-1)).toBe('deploy:dev:cancelled');
     expect(cancelled.status).toBe('cancelled');
     expect(cancelled.stages[3]?.reason).toBe(
-      `cancelled by alice; deployment ${deploymentId} aborted, ${releaseIdOf(first)} serves`,
+      `cancelled by alice; deployment ${deploymentId} aborted: production goes back to ${releaseIdOf(first)}`,
     );
     expect(deployment).toMatchObject({ status: 'aborted', servingReleaseId: releaseIdOf(first) });
     expect(deployment.timeline.map((e) => e.type)).toContain('rollback.started');

@@ -92,24 +92,30 @@ export class DeployStageRunner implements StageRunner {
         output: outputOf(this.o.deployments.get(deployment.id)),
       };
     }
+    // The rollback goes on in the controller: cancelling waits for the request, not for it.
+    let aborted: Deployment;
     try {
-      await this.o.deployments.abort(deployment.id, reason.actor);
+      aborted = await this.o.deployments.abort(deployment.id, reason.actor);
     } catch (error) {
-      // Finished (or rolling back, or draining) just as the run was cancelled: it ends as it ends.
-      if (!(error instanceof ConflictError)) throw error;
-      this.log(context, `Not aborted: ${error.message}`);
+      // Finished, rolling back or draining just as the run was cancelled (ConflictError), or
+      // the abort could not be asked for: the run is cancelled all the same, and says so.
+      const why = error instanceof Error ? error.message : String(error);
+      if (!(error instanceof ConflictError))
+        this.log(context, `Could not abort ${deployment.id}: ${why}`);
+      return {
+        status: 'cancelled',
+        reason: `${reason.message}; deployment ${deployment.id} not aborted: ${why}`,
+        output: outputOf(this.o.deployments.get(deployment.id)),
+      };
     }
-    const ended = await this.o.deployments.whenFinished(deployment.id);
-    this.log(
-      context,
-      `Deployment ${deployment.id} ${ended.status} after the run was ${reason.message}`,
-    );
+    const back = aborted.previousReleaseId;
+    this.log(context, `Aborting ${deployment.id} after the run was ${reason.message}`);
     return {
       status: 'cancelled',
-      reason: `${reason.message}; deployment ${deployment.id} ${ended.status}${
-        ended.servingReleaseId === undefined ? '' : `, ${ended.servingReleaseId} serves`
+      reason: `${reason.message}; deployment ${deployment.id} aborted${
+        back === undefined ? '' : `: production goes back to ${back}`
       }`,
-      output: outputOf(ended),
+      output: outputOf(aborted),
     };
   }
 
