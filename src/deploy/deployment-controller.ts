@@ -223,11 +223,16 @@ export class DeploymentController {
   /**
    * Takes a service off this machine (its service is being deleted): every deployment in
    * flight aborted, every environment's listeners removed from the router (their ports
-   * close), every target group removed, every instance stopped. Deployment records stay, as
-   * history. Idempotent: what is gone already is skipped. The router must be reachable; the
-   * caller checks that before changing anything.
+   * close), every target group removed, every instance stopped. `recorded` names the
+   * environments whose listeners the registry holds, deployed or not. Idempotent: what is
+   * gone already is skipped. The router must be reachable; the caller checks that before
+   * changing anything. (The deployment records go with the service, by the store.)
    */
-  async teardown(service: string, actor: string): Promise<TeardownResult> {
+  async teardown(
+    service: string,
+    actor: string,
+    recorded: readonly string[] = [],
+  ): Promise<TeardownResult> {
     for (const deployment of this.o.deployments.unfinished()) {
       if (deployment.service !== service) continue;
       try {
@@ -248,7 +253,7 @@ export class DeploymentController {
       groups.add(targetGroupName(service, instance.environment, release.number));
     }
     const environments = [
-      ...new Set([...latest, ...instances].map((each) => each.environment)),
+      ...new Set([...recorded, ...[...latest, ...instances].map((each) => each.environment)]),
     ].sort();
     let listeners = 0;
     for (const environment of environments) {

@@ -289,7 +289,7 @@ describe('EnvironmentDeployer: hook-commands', () => {
   });
 });
 
-describe('EnvironmentDeployer.teardown', () => {
+describe('EnvironmentDeployer.takeDown', () => {
   it('takes a service down: listeners closed, groups removed, instances stopped, ports freed', async () => {
     const v1 = harness.release('v1');
     const served = await deployer().deploy({
@@ -310,11 +310,30 @@ describe('EnvironmentDeployer.teardown', () => {
     });
     await harness.until(baking.id, (d) => d.status === 'baking');
     const since = harness.router.calls.length;
+    const going = deployer();
+    const steps: string[] = [];
 
-    const result = await deployer().teardown('shop', 'root');
+    const result = await going.takeDown('shop', 'root', {
+      before: async () => {
+        // Nothing more is deployed while the service goes (a run reaching its deploy stage).
+        const late = going.deploy({
+          config,
+          environment: 'dev',
+          releaseId: v1.id,
+          trigger: TRIGGER,
+        });
+        await expect(late).rejects.toThrow('shop is being deleted: nothing more is deployed');
+        steps.push('before');
+      },
+      remove: () => {
+        steps.push(`remove with ${harness.router.calls.length - since} router calls made`);
+      },
+    });
 
     // Aborting the baking deployment stopped v2's instance; v1's is the one left to stop.
     expect(result).toEqual({ environments: ['dev'], listeners: 2, targetGroups: 2, instances: 1 });
+    expect(steps[0]).toBe('before');
+    expect(steps[1]).toMatch(/^remove with [1-9]\d* router calls made$/);
     expect((await controller.whenFinished(baking.id)).status).toBe('aborted');
     const calls = harness.router.calls
       .slice(since)
@@ -348,9 +367,16 @@ describe('EnvironmentDeployer.teardown', () => {
     routerProblem = new ExternalServiceError('router not reachable: start `phoenix router`');
     const since = harness.router.calls.length;
 
-    await expect(deployer().readyToTearDown('shop')).rejects.toThrow(/start `phoenix router`/);
-    await expect(deployer().teardown('shop', 'root')).rejects.toThrow(/start `phoenix router`/);
+    const steps: string[] = [];
 
+    await expect(
+      deployer().takeDown('shop', 'root', {
+        before: async () => void steps.push('before'),
+        remove: () => void steps.push('remove'),
+      }),
+    ).rejects.toThrow(/start `phoenix router`/);
+
+    expect(steps).toEqual([]);
     expect(harness.router.calls.slice(since)).toEqual([]);
     expect(registry.ports('shop', 'dev')).toEqual({ production: 18_180, test: 18_181 });
   });
@@ -358,10 +384,15 @@ describe('EnvironmentDeployer.teardown', () => {
   it('has nothing to do for a service never deployed, router or not', async () => {
     routerProblem = new ExternalServiceError('router not reachable');
 
-    await deployer().readyToTearDown('shop');
-    const result = await deployer().teardown('shop', 'root');
+    const steps: string[] = [];
+
+    const result = await deployer().takeDown('shop', 'root', {
+      before: async () => void steps.push('before'),
+      remove: () => void steps.push('remove'),
+    });
 
     expect(result).toEqual({ environments: [], listeners: 0, targetGroups: 0, instances: 0 });
+    expect(steps).toEqual(['before', 'remove']);
   });
 });
 

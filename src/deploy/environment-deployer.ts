@@ -103,11 +103,17 @@ const ROLLBACK_STRATEGY: DeploymentStrategy = {
  * that cannot be driven — a deployment started then could not even be rolled back.
  */
 export class EnvironmentDeployer {
+  /** Services being deleted: their deployments are refused until they are gone. */
+  private readonly goingAway = new Set<string>();
+
   constructor(private readonly o: EnvironmentDeployerOptions) {}
 
   async deploy(input: EnvironmentDeployInput): Promise<Deployment> {
     const { config, releaseId, trigger } = input;
     const { service } = config;
+    if (this.goingAway.has(service)) {
+      throw new ConflictError(`${service} is being deleted: nothing more is deployed`);
+    }
     const environment = config.environments.find((e) => e.name === input.environment);
     if (environment === undefined) {
       throw new NotFoundError(
@@ -204,26 +210,43 @@ export class EnvironmentDeployer {
   }
 
   /**
-   * Refuses (saying to start `phoenix router`) when the service has something deployed and
-   * the router cannot be driven: deleting it then could not close its listeners. Call it
-   * before changing anything, so that a refused deletion leaves everything as it was.
-   */
-  async readyToTearDown(service: string): Promise<void> {
-    if (this.hasDeployed(service)) await this.o.routerReady();
-  }
-
-  /**
-   * Takes the service off this machine (it is being deleted): deployments in flight aborted,
+   * Takes the service off this machine as it is deleted: deployments in flight aborted,
    * listeners closed, target groups removed, instances stopped, its ports freed for others.
+   * Refused first (saying to start `phoenix router`), with nothing changed, when something is
+   * deployed and the router cannot be driven. From the start until `steps.remove` has run,
+   * every new deployment of the service is refused, so that nothing starts behind the
+   * teardown: `steps.before` (cancelling runs) runs first, `steps.remove` (forgetting the
+   * service) last.
    */
-  async teardown(service: string, actor: string): Promise<TeardownResult> {
-    if (!this.hasDeployed(service)) {
-      return { environments: [], listeners: 0, targetGroups: 0, instances: 0 };
+  async takeDown(
+    service: string,
+    actor: string,
+    steps: { before: () => Promise<void>; remove: () => void },
+  ): Promise<TeardownResult> {
+    const deployed = this.hasDeployed(service);
+    if (deployed) await this.o.routerReady();
+    this.goingAway.add(service);
+    try {
+      await steps.before();
+      let result: TeardownResult = {
+        environments: [],
+        listeners: 0,
+        targetGroups: 0,
+        instances: 0,
+      };
+      if (deployed || this.hasDeployed(service)) {
+        const recorded = this.o.listeners
+          .list()
+          .filter((entry) => entry.service === service)
+          .map((entry) => entry.environment);
+        result = await this.o.controller.teardown(service, actor, recorded);
+        this.o.listeners.forget(service);
+      }
+      steps.remove();
+      return result;
+    } finally {
+      this.goingAway.delete(service);
     }
-    await this.o.routerReady();
-    const result = await this.o.controller.teardown(service, actor);
-    this.o.listeners.forget(service);
-    return result;
   }
 
   private hasDeployed(service: string): boolean {

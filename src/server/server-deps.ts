@@ -56,7 +56,7 @@ export interface ServerDeps {
   /** Starts deployments (and rollbacks) asked for over the API; without it they are refused (409). */
   deployer?: Pick<
     EnvironmentDeployer,
-    'deployRelease' | 'rollback' | 'readyToTearDown' | 'teardown' | 'environmentsOf'
+    'deployRelease' | 'rollback' | 'takeDown' | 'environmentsOf'
   >;
   /** Every recorded change of a deployment, for its event stream; without it that is refused (409). */
   deploymentChanges?: Pick<DeploymentChanges, 'subscribe'>;

@@ -1,3 +1,4 @@
+import type { TeardownResult } from '../deploy/deployment-controller.js';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { UNFINISHED_RUN_STATUSES } from '../pipeline/run.js';
@@ -68,6 +69,13 @@ const createRepoBody = z
   .object({ name: serviceName, defaultBranch: branchName.optional() })
   .strict();
 
+const NOTHING_TAKEN_DOWN: TeardownResult = {
+  environments: [],
+  listeners: 0,
+  targetGroups: 0,
+  instances: 0,
+};
+
 export function registerServiceRoutes(app: FastifyInstance, context: RouteContext): void {
   const { deps, publicUrl } = context;
   const { services, runs } = deps.store;
@@ -111,29 +119,43 @@ export function registerServiceRoutes(app: FastifyInstance, context: RouteContex
     const { name } = parseInput(nameParams, request.params, 'path');
     const service = services.get(name);
     const actor = principalOf(request).name;
-    // Refused before anything changes when what it serves cannot be taken down.
-    await deps.deployer?.readyToTearDown(name);
-    if (service.repository.kind === 'external') deps.sources.unwatch(name);
-    const unfinished = runs.list({
-      service: name,
-      status: UNFINISHED_RUN_STATUSES,
-      limit: MAX_CANCELLED_ON_DELETE,
-    });
-    // Cancelling a run aborts the deployment it started.
-    for (const run of unfinished) await deps.orchestrator.cancel(run.id, actor);
-    const takenDown = (await deps.deployer?.teardown(name, actor)) ?? {
-      environments: [],
-      listeners: 0,
-      targetGroups: 0,
-      instances: 0,
+    let cancelled = 0;
+    const cancelRuns = async (): Promise<void> => {
+      const unfinished = runs.list({
+        service: name,
+        status: UNFINISHED_RUN_STATUSES,
+        limit: MAX_CANCELLED_ON_DELETE,
+      });
+      for (const run of unfinished) {
+        try {
+          // Cancelling a run aborts the deployment it started.
+          await deps.orchestrator.cancel(run.id, actor);
+          cancelled++;
+        } catch (error) {
+          // It finished between the listing and the cancel.
+          if (!(error instanceof ConflictError)) throw error;
+        }
+      }
     };
-    services.delete(name);
+    const remove = (): void => {
+      if (service.repository.kind === 'external') deps.sources.unwatch(name);
+      services.delete(name);
+    };
+    let takenDown = NOTHING_TAKEN_DOWN;
+    if (deps.deployer === undefined) {
+      await cancelRuns();
+      remove();
+    } else {
+      // Refused, with nothing changed, when what it serves cannot be taken down; no
+      // deployment of the service starts meanwhile.
+      takenDown = await deps.deployer.takeDown(name, actor, { before: cancelRuns, remove });
+    }
     request.log.info(
-      { service: name, actor, cancelledRuns: unfinished.length, ...takenDown },
+      { service: name, actor, cancelledRuns: cancelled, ...takenDown },
       'service deleted',
     );
     // A hosted repository stays on disk: deleting a service must not destroy code.
-    return { deleted: name, cancelledRuns: unfinished.length, takenDown };
+    return { deleted: name, cancelledRuns: cancelled, takenDown };
   });
 
   app.post('/api/repos', { config: { access: 'admin' } }, async (request, reply) => {
