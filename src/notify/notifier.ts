@@ -377,6 +377,14 @@ export class Notifier {
     this.pruneRecords();
   }
 
+  /**
+   * The commit new deliveries are journalled with: phoenix.yml there names their channels
+   * (the same ones as before, or this notifier would have been replaced).
+   */
+  recordCommit(commit: string): void {
+    if (this.options.journal !== undefined) this.options.journal.commit = commit;
+  }
+
   /** `event` with every change of a pending delivery: the journal keeps it to resend. */
   private changed(record: Delivery, event?: NotificationEvent): void {
     record.updatedAt = this.timestamp();

@@ -131,6 +131,30 @@ describe('ServiceNotifications across a restart', () => {
     expect(current.requests.map((r) => r.headers['x-phoenix-event'])).toEqual(['run.succeeded']);
   });
 
+  it('journals each delivery with the newest commit that names the same channels', async () => {
+    const hook = await receiver(() => ({ status: 503 }));
+    const same = hook.url();
+    const first = server(scratch.store.notifications, configsAt({ feature: same, main: same }));
+    first.notifications.publish(SAMPLE_EVENTS['run.started'], 'feature');
+    await first.watch.retryScheduled(1);
+    const second = first.watch.until(
+      (d) => d.event === 'run.succeeded' && d.attempts === 1 && d.nextAttemptAt !== undefined,
+    );
+    first.notifications.publish(SAMPLE_EVENTS['run.succeeded'], 'main');
+    await second;
+
+    await first.notifications.close();
+    const commits = scratch.store.notifications
+      .unfinished()
+      .map((u) => [u.delivery.event, u.resend?.commit]);
+
+    // The feature branch may be gone when a later server resends; main's delivery names main.
+    expect(commits).toEqual([
+      ['run.started', 'feature'],
+      ['run.succeeded', 'main'],
+    ]);
+  });
+
   it('records as interrupted what it cannot send again', async () => {
     const hook = await receiver(() => ({ status: 503 }));
     const first = server(scratch.store.notifications, configsAt({ c1: hook.url() }));

@@ -38,6 +38,8 @@ export class ServiceNotifications {
   >();
   /** Notifiers sending what an earlier server left unfinished; they take no new events. */
   private readonly resumed: Notifier[] = [];
+  /** Closes under way of notifiers whose channels were replaced. */
+  private readonly retiring = new Set<Promise<void>>();
   private closed = false;
   private resuming = false;
 
@@ -81,7 +83,7 @@ export class ServiceNotifications {
     const groups = new Map<string, { service: string; commit: string; events: Resumable[] }>();
     for (const { delivery, resend } of unfinished) {
       if (resend === undefined) {
-        this.giveUp([delivery], 'its event was not kept');
+        this.giveUp([delivery], 'its event was not kept, or could not be read');
         continue;
       }
       const key = `${delivery.service}\n${resend.commit}`;
@@ -102,7 +104,17 @@ export class ServiceNotifications {
       ...[...this.notifiers.values()].map(({ notifier }) => notifier),
       ...this.resumed,
     ];
-    await Promise.all(notifiers.map((notifier) => notifier?.close({ handOver: true })));
+    await Promise.all([
+      ...notifiers.map((notifier) => notifier?.close({ handOver: true })),
+      // Channels replaced meanwhile finish what they were doing before the store closes.
+      ...this.retiring,
+    ]);
+  }
+
+  /** Closes the notifier of channels no longer configured, without waiting, but not forgotten. */
+  private retire(notifier: Notifier): void {
+    const closing: Promise<void> = notifier.close().finally(() => this.retiring.delete(closing));
+    this.retiring.add(closing);
   }
 
   /** Closed meanwhile, the group stays pending, for the next start. */
@@ -168,8 +180,12 @@ export class ServiceNotifications {
     let notifier = entry?.notifier;
     if (entry === undefined || entry.key !== key) {
       // The old channels get no retries: they are no longer configured.
-      void notifier?.close();
+      if (notifier !== undefined) this.retire(notifier);
       notifier = config.notifications.length === 0 ? undefined : this.notifier(config, commit);
+    } else {
+      // The same channels: new deliveries name the newest commit, the likeliest still there
+      // when a later server resends them.
+      notifier?.recordCommit(commit);
     }
     this.notifiers.set(event.service, { commit, key, notifier });
     notifier?.publish(event);

@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Delivery } from '../notify/delivery.js';
 import { SAMPLE_EVENTS } from '../notify/testing/events.js';
-import { PlatformError } from '../shared/errors.js';
 import { NotificationRepository } from './notification-repository.js';
 import { openStore } from './store.js';
 import { openScratchStore, type ScratchStore } from './testing/scratch-store.js';
@@ -162,14 +161,23 @@ describe('NotificationRepository', () => {
     expect(repository.list({ limit: 10 })).toEqual([other]);
   });
 
-  it('reads a corrupt stored event as a PlatformError', () => {
-    const pending = delivery({ status: 'pending' });
-    repository.save(pending, resend);
+  it('gives an unreadable stored event no resend, and the other deliveries theirs', () => {
+    const damaged = delivery({ id: 'd-damaged', status: 'pending' });
+    const intact = delivery({ id: 'd-intact', status: 'pending' });
+    repository.save(damaged, resend);
+    repository.save(intact, resend);
     scratch.store.db
-      .prepare(`UPDATE notification_deliveries SET event_json = '{"type":"nope"}'`)
+      .prepare(
+        `UPDATE notification_deliveries SET event_json = '{"type":"nope"}' WHERE id = 'd-damaged'`,
+      )
       .run();
 
-    expect(() => repository.unfinished()).toThrow(PlatformError);
+    const unfinished = repository.unfinished();
+
+    expect(unfinished.map((u) => [u.delivery.id, u.resend !== undefined])).toEqual([
+      ['d-damaged', false],
+      ['d-intact', true],
+    ]);
   });
 
   it('is created by a migration of its own', () => {

@@ -8,6 +8,7 @@ import type {
 } from '../notify/delivery-log.js';
 import type { NotificationEventType } from '../notify/notification-event.js';
 import { notificationEventSchema } from '../notify/notification-event-schema.js';
+import { PlatformError } from '../shared/errors.js';
 import { epochMs, isoTime, readJson } from './columns.js';
 import type { Database } from './database.js';
 
@@ -118,8 +119,19 @@ export class NotificationRepository implements DeliveryLog {
       .map((row) => {
         const delivery = toDelivery(row);
         if (row.event_json === null || row.config_commit === null) return { delivery };
-        const event = readJson(notificationEventSchema, row.event_json, `delivery ${row.id} event`);
-        return { delivery, resend: { event, commit: row.config_commit } };
+        try {
+          const event = readJson(
+            notificationEventSchema,
+            row.event_json,
+            `delivery ${row.id} event`,
+          );
+          return { delivery, resend: { event, commit: row.config_commit } };
+        } catch (error) {
+          // One unreadable row (damaged, or from a Phoenix whose events differ) is given up
+          // alone; the others are still sent.
+          if (!(error instanceof PlatformError)) throw error;
+          return { delivery };
+        }
       });
   }
 
