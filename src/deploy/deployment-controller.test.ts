@@ -391,6 +391,27 @@ describe('DeploymentController: blue/green', () => {
     expect(controller.status('shop', 'dev')[0]?.servingReleaseId).toBe('rel_1');
   });
 
+  it('fails a first release whose smoke test fails: no listener is left behind', async () => {
+    const controller = harness.controller();
+    const v1 = harness.release('v1', recordingHooks('AfterAllowTestTraffic'));
+
+    const finished = await controller.whenFinished(
+      (await harness.deploy(controller, v1, BLUE_GREEN)).id,
+    );
+
+    expect(finished).toMatchObject({ status: 'failed' });
+    expect(finished.servingReleaseId).toBeUndefined();
+    expect(weightCalls(TEST).map((call) => call.split)).toEqual([
+      [{ group: 'shop-dev-1', weight: 100 }],
+    ]);
+    // The test listener was made for this release: it goes with it, and so does its group.
+    expect(harness.router.route(TEST)).toBeUndefined();
+    expect(harness.router.route(PRODUCTION)).toBeUndefined();
+    expect(harness.router.groupNames()).toEqual([]);
+    expect(finished.timeline.map((e) => e.type)).toContain('listener.removed');
+    expect(instancesOf(v1).map((i) => i.status)).toEqual(['stopped', 'stopped']);
+  });
+
   it('fails on a failing AfterAllowTestTraffic hook: production never moves, the test listener goes back', async () => {
     await serveFirst();
     const controller = harness.controller();

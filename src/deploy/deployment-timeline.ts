@@ -64,6 +64,8 @@ function describeWhat(event: DeploymentEvent): string {
       return `${text(data['kind']) ?? 'step'} waits for the router, again in ${formatDuration(number(data['retryInMs']))}`;
     case 'rollback.retry':
       return `rollback waits for the router, again in ${formatDuration(number(data['retryInMs']))}`;
+    case 'listener.removed':
+      return `listener ${text(data['listener']) ?? '?'} removed`;
     case 'deployment.recovered':
       return `recovered after a restart: ${text(data['action']) ?? '?'}`;
     case 'deployment.finished':

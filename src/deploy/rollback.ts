@@ -28,8 +28,7 @@ export interface UndoResult {
  *
  * A first deployment has nothing to go back to: if production already routes to the new
  * release it keeps serving (a listener is never left without a target). A test listener
- * that routes to it keeps naming its group, answering 503 once its instances stop, until the
- * next deployment routes it again (listeners go only with their service: teardown).
+ * that routes to it is removed, as it was made for it; the next deployment makes it again.
  */
 export async function undoDeployment(
   context: DeployContext,
@@ -55,9 +54,13 @@ export async function undoDeployment(
       });
     }
     if (movedTest && test !== undefined) await context.router.applyWeights(test.name, back);
+  } else if (movedTest && test !== undefined) {
+    // A first deployment's test listener reached nothing before it: it goes with the release.
+    await context.router.removeListener(test.name);
+    context.note(deployment.id, { type: 'listener.removed', data: { listener: test.name } });
   }
   await drainGroup(context, deployment.id, group);
-  if (previousGroup !== undefined || !movedTest) await removeGroup(context, group);
+  await removeGroup(context, group);
   const ids = context.runtime
     .list({
       service: deployment.service,
