@@ -124,6 +124,7 @@ describe('formatUndeployedEnvironment', () => {
         waitingApproval: {
           id: 'apr_1',
           runId: 'r_2',
+          runNumber: 2,
           approvals: 1,
           required: 2,
           expiresAt: '2030-01-09T12:00:00.000Z',
@@ -135,7 +136,7 @@ describe('formatUndeployedEnvironment', () => {
 
     expect(text.split('\n')).toEqual([
       'shop prod  not deployed yet  production :8080, test :8081',
-      '  waits for approval  1 of 2, run r_2, until 2030-01-09T12:00:00.000Z  (phoenix approve shop --env prod)',
+      '  waits for approval  1 of 2, run shop #2, until 2030-01-09T12:00:00.000Z  (phoenix approve shop --env prod)',
     ]);
   });
 

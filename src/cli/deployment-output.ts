@@ -98,7 +98,7 @@ export function formatUndeployedEnvironment(
   const lines = [`${colors.bold(`${service} ${view.environment}`)}  not deployed yet${ports}`];
   if (gate !== undefined) {
     lines.push(
-      `  ${colors.yellow('waits for approval')}  ${gate.approvals} of ${gate.required}, run ${gate.runId}, until ${gate.expiresAt}  (phoenix approve ${service} --env ${view.environment})`,
+      `  ${colors.yellow('waits for approval')}  ${gate.approvals} of ${gate.required}, run ${service} #${gate.runNumber}, until ${gate.expiresAt}  (phoenix approve ${service} --env ${view.environment})`,
     );
   }
   return lines.join('\n');

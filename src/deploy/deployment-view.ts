@@ -60,6 +60,8 @@ export interface UndeployedEnvironmentView {
   waitingApproval?: {
     id: string;
     runId: string;
+    /** The run's number: `shop #3`. */
+    runNumber: number;
     approvals: number;
     required: number;
     expiresAt: string;

@@ -127,6 +127,7 @@ describe('approval gates over HTTP', () => {
         waitingApproval: {
           id: waiting[0]?.id,
           runId: run.id,
+          runNumber: run.number,
           approvals: 0,
           required: 2,
           expiresAt: waiting[0]?.expiresAt,

@@ -108,6 +108,7 @@ export function registerDeploymentRoutes(app: FastifyInstance, context: RouteCon
                 waitingApproval: {
                   id: gate.id,
                   runId: gate.runId,
+                  runNumber: store.runs.get(gate.runId).number,
                   approvals: gate.votes.filter((vote) => vote.decision === 'approve').length,
                   required: gate.required,
                   expiresAt: gate.expiresAt,
