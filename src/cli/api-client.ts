@@ -260,6 +260,14 @@ export class ApiClient {
     return this.json('POST', `/api/services/${segment(service)}/rollback`, { body: input });
   }
 
+  /** What a deployment's appspec hooks wrote, as text (secrets masked). */
+  async deploymentLog(deploymentId: string): Promise<string> {
+    const response = await this.send('GET', `/api/deployments/${segment(deploymentId)}/logs`, {
+      accept: 'text/plain',
+    });
+    return this.read(() => response.text());
+  }
+
   /** A stage's log as text, by default the build stage's. */
   async logs(reference: string, options: { stage?: number } = {}): Promise<string> {
     const response = await this.send(

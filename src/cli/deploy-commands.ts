@@ -168,6 +168,19 @@ export function registerDeployCommands(program: Command): void {
       return undefined;
     }),
   );
+
+  const deployment = program.command('deployment').description('look at one deployment');
+  withConnectionOptions(
+    deployment
+      .command('log')
+      .description("what the deployment's appspec hooks wrote (a smoke test's output, say)")
+      .argument('<deployment>', 'deployment id (dep_...), as phoenix status shows it'),
+  ).action((id: string, options: ConnectionOptions) =>
+    runApiCommand(options, async (client) => {
+      process.stdout.write(await client.deploymentLog(id));
+      return undefined;
+    }),
+  );
 }
 
 async function deploy(

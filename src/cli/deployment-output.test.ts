@@ -148,12 +148,27 @@ describe('formatUndeployedEnvironment', () => {
 });
 
 describe('phoenix deploy lines', () => {
+  it("points at the hook's output when a hook failed", () => {
+    const failed = deployment({
+      status: 'failed',
+      reason: 'hook failed: ValidateService: hooks/smoke-test.js exited with code 1',
+    });
+
+    expect(formatDeploymentEnd(failed, colors).split('\n')).toEqual([
+      'Deployment dep_2 failed: hook failed: ValidateService: hooks/smoke-test.js exited with code 1',
+      "  the hook's output: phoenix deployment log dep_2",
+    ]);
+  });
+
   it('names the release, the environment and the strategy, then how it ended', () => {
     expect(formatDeploymentStarted(deployment({ status: 'pending' }), colors)).toBe(
       'Deploying shop release #2 (rel_2) to dev, blue-green (bake 1m, test traffic first): dep_2',
     );
     expect(
-      formatDeploymentEnd(deployment({ status: 'rolled-back', reason: 'hook failed' }), colors),
-    ).toBe('Deployment dep_2 rolled-back: hook failed');
+      formatDeploymentEnd(
+        deployment({ status: 'rolled-back', reason: 'alarm errors: error-rate 40% > 10%' }),
+        colors,
+      ),
+    ).toBe('Deployment dep_2 rolled-back: alarm errors: error-rate 40% > 10%');
   });
 });

@@ -76,13 +76,13 @@ export function formatDeploymentStarted(deployment: DeploymentView, colors: Colo
 /** The last line `phoenix deploy --follow` prints. */
 export function formatDeploymentEnd(deployment: DeploymentView, colors: Colors = pc): string {
   const reason = deployment.reason === undefined ? '' : `: ${deployment.reason}`;
-  return `Deployment ${deployment.id} ${colorDeploymentStatus(deployment.status, colors)}${reason}`;
+  const end = `Deployment ${deployment.id} ${colorDeploymentStatus(deployment.status, colors)}${reason}`;
+  // A hook's own words are in the deployment's log, not on the timeline.
+  return deployment.reason?.startsWith('hook failed') === true
+    ? `${end}\n  the hook's output: phoenix deployment log ${deployment.id}`
+    : end;
 }
 
-/**
- * One environment for a person: what serves and where, then the latest deployment with its
- * timeline, each event with its time and, when it says, its reason.
- */
 /** An environment phoenix.yml names that has no deployment yet, and the gate it waits at. */
 export function formatUndeployedEnvironment(
   view: UndeployedEnvironmentView,
@@ -104,6 +104,10 @@ export function formatUndeployedEnvironment(
   return lines.join('\n');
 }
 
+/**
+ * One environment for a person: what serves and where, then the latest deployment with its
+ * timeline, each event with its time and, when it says, its reason.
+ */
 export function formatEnvironmentStatus(
   view: EnvironmentStatusView,
   service: string,

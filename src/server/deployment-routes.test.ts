@@ -295,6 +295,13 @@ describe('deployments over HTTP', () => {
       status: 'succeeded',
       servingReleaseId: done.releaseId,
     });
+    // The shop's ValidateService hook wrote to the deployment's log.
+    const log = await call('GET', `/api/deployments/${accepted.id}/logs`, viewer);
+    expect(log.statusCode).toBe(200);
+    expect(log.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(log.body).toContain('smoke test');
+    const missing = await call('GET', '/api/deployments/dep_0000000000000000/logs', viewer);
+    expect(missing.statusCode).toBe(404);
     expect(replayed.map((e) => e.event)).toEqual([
       'deployment',
       ...done.timeline.filter((e) => e.id > Number(middle)).map((e) => e.type),

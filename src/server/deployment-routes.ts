@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ENVIRONMENT_NAME_PATTERN } from '../config/phoenix-schema.js';
@@ -8,6 +9,7 @@ import type {
 import { environmentStatus, type EnvironmentStatus } from '../deploy/environment-status.js';
 import type { Release } from '../release/release.js';
 import { ConflictError, NotFoundError } from '../shared/errors.js';
+import { isFile } from '../shared/path-exists.js';
 import type { Store } from '../store/store.js';
 import { principalOf } from './auth.js';
 import { DeploymentEventStream } from './deployment-event-stream.js';
@@ -122,6 +124,16 @@ export function registerDeploymentRoutes(app: FastifyInstance, context: RouteCon
   app.get('/api/deployments/:id', { config: { access: 'viewer' } }, async (request) => {
     const { id } = parseInput(deploymentParams, request.params, 'path');
     return { deployment: deploymentView(store.deployments.get(id)) };
+  });
+
+  app.get('/api/deployments/:id/logs', { config: { access: 'viewer' } }, async (request, reply) => {
+    const { id } = parseInput(deploymentParams, request.params, 'path');
+    store.deployments.get(id);
+    const path = controllerOf(context.deps).logFile(id);
+    if (!(await isFile(path))) {
+      throw new NotFoundError(`deployment ${id} has no log: it ran no appspec hook`);
+    }
+    return reply.type('text/plain; charset=utf-8').send(createReadStream(path));
   });
 
   app.get(

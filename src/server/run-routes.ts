@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { isFile } from '../shared/path-exists.js';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { RUN_STATUSES, type Run, type Stage } from '../pipeline/run.js';
@@ -154,12 +154,4 @@ function defaultLogStage(run: Run): Stage | undefined {
     run.stages.findLast((stage) => stage.logPath !== undefined) ??
     run.stages.at(-1)
   );
-}
-
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
-  }
 }

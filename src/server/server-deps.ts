@@ -61,7 +61,7 @@ export interface ServerDeps {
   /** Every recorded change of a deployment, for its event stream; without it that is refused (409). */
   deploymentChanges?: Pick<DeploymentChanges, 'subscribe'>;
   /** Promotes, pauses, resumes and aborts deployments in flight; without it those are refused (409). */
-  deployments?: Pick<DeploymentController, 'promote' | 'abort' | 'pause' | 'resume'>;
+  deployments?: Pick<DeploymentController, 'promote' | 'abort' | 'pause' | 'resume' | 'logFile'>;
   /** Deployment and instance metrics on /metrics; without them, runs and requests only. */
   deploymentMetrics?: DeploymentMetricsSources;
   /** Approval gates: what waits, and people's decisions; without it those routes are refused (409). */
