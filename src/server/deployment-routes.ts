@@ -14,7 +14,7 @@ import type { Store } from '../store/store.js';
 import { principalOf } from './auth.js';
 import { DeploymentEventStream } from './deployment-event-stream.js';
 import { deploymentView } from './deployment-views.js';
-import { DEFAULT_HEARTBEAT_MS, lastEventIdOf } from './sse.js';
+import { serveEventStream } from './event-stream-route.js';
 import { findRelease } from './release-routes.js';
 import { parseInput } from './request-input.js';
 import type { RouteContext } from './route-context.js';
@@ -49,8 +49,6 @@ const rollbackBody = z
     release: releaseReference.optional(),
   })
   .strict();
-
-const eventsQuery = z.object({ lastEventId: z.string().optional() }).strict();
 
 const deploymentParams = z.object({
   id: z.string().regex(/^dep_[0-9a-z]{1,40}$/, 'is a deployment id (dep_...)'),
@@ -141,28 +139,17 @@ export function registerDeploymentRoutes(app: FastifyInstance, context: RouteCon
     { config: { access: 'viewer' } },
     async (request, reply) => {
       const { id } = parseInput(deploymentParams, request.params, 'path');
-      const { lastEventId } = parseInput(eventsQuery, request.query, 'query');
       const deployment = store.deployments.get(id);
       const changes = context.deps.deploymentChanges;
       if (changes === undefined) {
         throw new ConflictError('this Phoenix server runs no deployment controller');
       }
-      const header = request.headers['last-event-id'];
-      const stream = new DeploymentEventStream({
-        deployment,
-        afterEventId: lastEventIdOf(typeof header === 'string' ? header : lastEventId),
-        changes,
-        response: reply.raw,
-        heartbeatMs: context.deps.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
-      });
-      reply.hijack();
-      context.streams.add(stream);
-      try {
-        stream.start(() => context.streams.delete(stream));
-      } catch (error) {
-        request.log.error({ err: error, deploymentId: id }, 'event stream failed');
-        stream.close();
-      }
+      serveEventStream(
+        request,
+        reply,
+        context,
+        (start) => new DeploymentEventStream({ deployment, changes, ...start }),
+      );
     },
   );
 

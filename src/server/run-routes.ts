@@ -9,7 +9,7 @@ import { principalOf } from './auth.js';
 import { parseInput } from './request-input.js';
 import type { RouteContext } from './route-context.js';
 import { RunEventStream } from './run-event-stream.js';
-import { DEFAULT_HEARTBEAT_MS, lastEventIdOf } from './sse.js';
+import { serveEventStream } from './event-stream-route.js';
 import { nameParams, serviceName } from './service-routes.js';
 import { triggerRun, triggerBody } from './trigger.js';
 import { runView } from './views.js';
@@ -47,7 +47,6 @@ const runParams = z.object({
 const numberParams = nameParams.extend({ number: z.coerce.number().int().min(1) });
 
 const logQuery = z.object({ stage: z.coerce.number().int().min(0).optional() }).strict();
-const eventsQuery = z.object({ lastEventId: z.string().optional() }).strict();
 
 /** Finds a run by id or by `service#number`; NotFoundError otherwise. */
 export function findRun(store: Store, reference: string): Run {
@@ -125,25 +124,19 @@ export function registerRunRoutes(app: FastifyInstance, context: RouteContext): 
 
   app.get('/api/runs/:id/events', { config: { access: 'viewer' } }, async (request, reply) => {
     const run = runOf(request.params);
-    const { lastEventId } = parseInput(eventsQuery, request.query, 'query');
-    const header = request.headers['last-event-id'];
-    const stream = new RunEventStream({
-      runId: run.id,
-      afterEventId: lastEventIdOf(typeof header === 'string' ? header : lastEventId),
-      runs: store.runs,
-      events: store.events,
-      bus: deps.bus,
-      response: reply.raw,
-      heartbeatMs: deps.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
-    });
-    reply.hijack();
-    context.streams.add(stream);
-    try {
-      stream.start(() => context.streams.delete(stream));
-    } catch (error) {
-      request.log.error({ err: error, runId: run.id }, 'event stream failed');
-      stream.close();
-    }
+    serveEventStream(
+      request,
+      reply,
+      context,
+      (start) =>
+        new RunEventStream({
+          runId: run.id,
+          runs: store.runs,
+          events: store.events,
+          bus: deps.bus,
+          ...start,
+        }),
+    );
   });
 }
 
