@@ -92,7 +92,12 @@ export function registerDeploymentRoutes(app: FastifyInstance, context: RouteCon
       statusView(context.deps, status),
     );
     const deployed = new Set(environments.map((status) => status.environment));
-    const named = (await context.deps.deployer?.environmentsOf(name)) ?? [];
+    // Reading phoenix.yml from git is for what is not deployed; a deployed environment asked
+    // for by name (what followers poll) needs none of it.
+    const named =
+      environment !== undefined && deployed.has(environment)
+        ? []
+        : ((await context.deps.deployer?.environmentsOf(name)) ?? []);
     const waiting = context.deps.approvals?.waiting(name) ?? [];
     const undeployed = named
       .filter((each) => !deployed.has(each.name))
