@@ -10,7 +10,7 @@ import { DEFAULT_BUILDSPEC } from '../config/phoenix-schema.js';
 import { checkAppspec } from '../config/appspec-check.js';
 import type { Appspec } from '../config/appspec.js';
 import { systemAccounts } from '../deploy/local-accounts.js';
-import { loadReleaseAppspec } from '../deploy/release-appspec.js';
+import { loadReleaseAppspec, machineContext } from '../deploy/release-appspec.js';
 import { formatIssue, ValidationError, type ValidationIssue } from '../shared/errors.js';
 import { pathExists } from '../shared/path-exists.js';
 
@@ -100,14 +100,10 @@ async function appspecIssues(config: PhoenixConfig, folder: string): Promise<Val
       : config.environments.map((environment) => environment.hookCommands);
   const found = new Map<string, ValidationIssue>();
   for (const functionCommands of mappings) {
-    const issues = await checkAppspec(spec, {
-      releaseDir: folder,
-      revisionPresent: true,
-      currentUid: process.getuid?.() ?? 0,
-      lookupUser: (name) => systemAccounts.lookupUser(name),
-      lookupGroup: (name) => systemAccounts.lookupGroup(name),
-      functionCommands,
-    });
+    const issues = await checkAppspec(
+      spec,
+      machineContext(folder, systemAccounts, functionCommands),
+    );
     for (const issue of issues) found.set(formatIssue(issue), issue);
   }
   if (found.size === 0) {

@@ -7,7 +7,7 @@ import { environmentOf, type DeployContext } from './deploy-context.js';
 import type { DeploymentStrategy, DeploymentTrigger } from './deployment.js';
 import { hookPoints, plannedHooks } from './deployment-hooks.js';
 import type { DeployableRelease, DeploymentStore, NewDeployment } from './ports.js';
-import { loadReleaseAppspec, previousAppspec } from './release-appspec.js';
+import { loadReleaseAppspec, machineContext, previousAppspec } from './release-appspec.js';
 import { releaseMonitor } from './release-monitor.js';
 import { planDeployment } from './strategies/plan.js';
 import { healthCheckSpec, targetGroupName } from './target-group.js';
@@ -129,14 +129,10 @@ async function hooksOf(
   const directory = await context.releases.directory(input.release.id);
   const spec = await loadReleaseAppspec(directory);
   if (spec === undefined) return [];
-  const issues = await checkAppspec(spec, {
-    releaseDir: directory,
-    revisionPresent: true,
-    currentUid: process.getuid?.() ?? 0,
-    lookupUser: (name) => context.accounts.lookupUser(name),
-    lookupGroup: (name) => context.accounts.lookupGroup(name),
-    functionCommands: input.functionCommands,
-  });
+  const issues = await checkAppspec(
+    spec,
+    machineContext(directory, context.accounts, input.functionCommands),
+  );
   if (issues.length > 0) throw new UnsupportedError(issues);
   const previous =
     input.previous === undefined

@@ -1,7 +1,14 @@
 import { join } from 'node:path';
-import { APPSPEC_FILE_NAMES, loadAppspec, type Appspec } from '../config/appspec.js';
+import type { AppspecContext } from '../config/appspec-check.js';
+import {
+  APPSPEC_FILE_NAMES,
+  loadAppspec,
+  type Appspec,
+  type FunctionCommand,
+} from '../config/appspec.js';
 import { ValidationError } from '../shared/errors.js';
 import { pathExists } from '../shared/path-exists.js';
+import type { LocalAccounts } from './local-accounts.js';
 import type { ReleaseSource } from './ports.js';
 
 /** The appspec at the root of a release (appspec.yml, .yaml or .json); none is fine. */
@@ -28,4 +35,24 @@ export async function previousAppspec(
     if (error instanceof ValidationError) return undefined;
     throw error;
   }
+}
+
+/**
+ * How an appspec is checked on this machine: its scripts and `files` in `directory` (the
+ * release, or a service's own folder for `phoenix validate`), its users and groups looked up
+ * in `accounts`, its hook functions mapped by `functionCommands` (or PhoenixCommands).
+ */
+export function machineContext(
+  directory: string,
+  accounts: LocalAccounts,
+  functionCommands: Readonly<Record<string, FunctionCommand>>,
+): AppspecContext {
+  return {
+    releaseDir: directory,
+    revisionPresent: true,
+    currentUid: process.getuid?.() ?? 0,
+    lookupUser: (name) => accounts.lookupUser(name),
+    lookupGroup: (name) => accounts.lookupGroup(name),
+    functionCommands,
+  };
 }
