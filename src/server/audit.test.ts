@@ -112,6 +112,15 @@ describe('bad input to the routes added for issues 5 and 6', () => {
     { method: 'GET', url: '/api/audit?limit=0', payload: undefined, field: /limit/ },
     { method: 'GET', url: '/api/notifications?status=lost', payload: undefined, field: /status/ },
     { method: 'GET', url: '/api/approvals?service=Shop!', payload: undefined, field: /service/ },
+    { method: 'GET', url: '/api/deployments/nope/events', payload: undefined, field: /id/ },
+    {
+      method: 'GET',
+      url: '/api/deployments/dep_1/events?since=4',
+      payload: undefined,
+      field: /since/,
+    },
+    { method: 'GET', url: '/api/deployments/nope/logs', payload: undefined, field: /id/ },
+    { method: 'GET', url: '/api/notifications?limit=5000', payload: undefined, field: /limit/ },
   ] as const)(
     'refuses $method $url with 400 naming the field',
     async ({ method, url, payload, field }) => {

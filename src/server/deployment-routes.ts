@@ -144,17 +144,14 @@ export function registerDeploymentRoutes(app: FastifyInstance, context: RouteCon
     { config: { access: 'viewer' } },
     async (request, reply) => {
       const { id } = parseInput(deploymentParams, request.params, 'path');
-      const deployment = store.deployments.get(id);
-      const changes = context.deps.deploymentChanges;
-      if (changes === undefined) {
-        throw new ConflictError('this Phoenix server runs no deployment controller');
-      }
-      serveEventStream(
-        request,
-        reply,
-        context,
-        (start) => new DeploymentEventStream({ deployment, changes, ...start }),
-      );
+      serveEventStream(request, reply, context, (start) => {
+        const deployment = store.deployments.get(id);
+        const changes = context.deps.deploymentChanges;
+        if (changes === undefined) {
+          throw new ConflictError('this Phoenix server runs no deployment controller');
+        }
+        return new DeploymentEventStream({ deployment, changes, ...start });
+      });
     },
   );
 

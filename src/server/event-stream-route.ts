@@ -22,8 +22,9 @@ export interface EventStream {
 
 /**
  * Serves an event stream (a run's, a deployment's): validates `lastEventId` (query, or the
- * `Last-Event-ID` header, which wins), takes the response over from fastify, and keeps the
- * stream among the server's open ones until it ends, so that closing the server ends it.
+ * `Last-Event-ID` header, which wins) before `open` looks anything up (so bad input is a 400
+ * whatever it names), takes the response over from fastify, and keeps the stream among the
+ * server's open ones until it ends, so that closing the server ends it.
  */
 export function serveEventStream(
   request: FastifyRequest,

@@ -123,14 +123,13 @@ export function registerRunRoutes(app: FastifyInstance, context: RouteContext): 
   });
 
   app.get('/api/runs/:id/events', { config: { access: 'viewer' } }, async (request, reply) => {
-    const run = runOf(request.params);
     serveEventStream(
       request,
       reply,
       context,
       (start) =>
         new RunEventStream({
-          runId: run.id,
+          runId: runOf(request.params).id,
           runs: store.runs,
           events: store.events,
           bus: deps.bus,
